@@ -1,0 +1,47 @@
+// Skaffold's global config (~/.skaffold/config) and a project's skaffold.yaml, read with
+// Skaffold's own matching rules. Values are kept as "true"/"false" strings.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace lcrules {
+
+// Unparseable file: what() is "FILE:LINE:COL: error: MESSAGE" or "FILE: error: MESSAGE".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class SkaffoldGlobalConfig {
+ public:
+  // Missing file: an empty config. Throws ConfigError for an unparseable one or a value of
+  // the wrong type (booleans accept YAML 1.1 words: yes/no/on/off/y/n/true/false, any case).
+  static SkaffoldGlobalConfig load(const std::string& path);
+
+  // The effective values for a context: the last `kubeContexts` entry whose pattern matches
+  // supplies the fields it sets, the rest come from `global`. Empty context: `global` only.
+  // Keys: "local-cluster", "kind-disable-load", "k3d-disable-load".
+  std::map<std::string, std::string> resolve(const std::string& context) const;
+
+  // Skaffold's pattern rule: exact equality; else unanchored regex search; leading `!`
+  // negates; a pattern that fails to compile matches nothing; empty matches everything.
+  static bool pattern_matches(const std::string& pattern, const std::string& context);
+
+ private:
+  struct Entry {
+    std::string pattern;
+    std::map<std::string, std::string> values;
+  };
+  std::map<std::string, std::string> global_;
+  std::vector<Entry> entries_;
+};
+
+// `build.local.push` of the first document of a skaffold.yaml ("true"/"false"), or absent.
+// Throws ConfigError when the file is missing or unparseable.
+std::optional<std::string> read_skaffold_yaml_push(const std::string& path);
+
+}  // namespace lcrules

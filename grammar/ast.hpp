@@ -1,0 +1,196 @@
+// Syntax tree of a .rules file: what the parser produces and the checker consumes.
+// Plain data with value semantics; nothing here knows about facts or products.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace lcrules::ast {
+
+struct Location {
+  std::string file;        // path as given by the loader
+  std::size_t line = 0;    // 1-based
+  std::size_t column = 0;  // 1-based, in bytes
+  std::size_t offset = 0;  // byte offset in the file, for source excerpts
+};
+
+struct Template;
+
+// One `${...}` inside a string.
+struct Reference {
+  enum class Modifier { None, Default, StripPrefix, StripSuffix };
+  std::string name;  // "context.name", "env.HOME", "match.n", "item.IP", "item"
+  Modifier modifier = Modifier::None;
+  std::shared_ptr<const Template> argument;  // for Default / StripPrefix / StripSuffix
+  Location loc;
+};
+
+// A string literal split into literal text and references. Escapes are already decoded.
+struct Template {
+  std::vector<std::variant<std::string, Reference>> parts;
+  Location loc;
+
+  bool is_literal() const { return parts.empty() || (parts.size() == 1 && std::holds_alternative<std::string>(parts[0])); }
+  std::string literal() const { return parts.empty() ? std::string() : std::get<std::string>(parts[0]); }
+};
+
+struct RegexLiteral {
+  std::string pattern;  // as written between the slashes, with `\/` turned into `/`
+  bool ignore_case = false;
+  Location loc;
+};
+
+struct ListRef {
+  std::string name;
+  Location loc;
+};
+
+struct ListLiteral {
+  std::vector<Template> items;
+  Location loc;
+};
+
+using Operand = std::variant<Template, RegexLiteral, ListRef, ListLiteral>;
+
+enum class Op { Equal, NotEqual, StartsWith, EndsWith, Contains, Matches, Inside, In };
+
+// The string test shared by fact predicates and command-output tests.
+struct StringTest {
+  Op op = Op::Equal;
+  Operand operand;
+};
+
+struct FactPredicate {
+  std::string fact;
+  Location fact_loc;
+  StringTest test;
+};
+
+struct IsSetPredicate {
+  std::string fact;
+  bool negated = false;  // `is not set`
+};
+
+struct ExistsPredicate {
+  Template path;
+};
+
+struct CommandTest {
+  enum class Kind { Succeeds, Exits, Output, Json, Yaml };
+  Kind kind = Kind::Succeeds;
+  int exit_status = 0;                 // Exits
+  std::string doc_path;                // Json / Yaml, as written (".valid[].Name")
+  Location doc_path_loc;
+  std::optional<Template> projection;  // `as "..."`
+  std::optional<StringTest> test;      // Output / Json / Yaml
+};
+
+struct CommandPredicate {
+  std::vector<Template> argv;
+  Location argv_loc;
+  std::optional<double> timeout_seconds;
+  std::optional<double> cache_seconds;
+  std::vector<std::string> cache_env;
+  CommandTest test;
+};
+
+struct MacroCall {
+  std::string name;
+};
+
+struct Condition;
+
+struct Conjunction {
+  std::vector<Condition> operands;  // two or more
+};
+struct Disjunction {
+  std::vector<Condition> operands;  // two or more
+};
+struct Negation {
+  std::vector<Condition> operand;  // exactly one (vector only to allow the recursive type)
+};
+
+struct Condition {
+  std::variant<Conjunction, Disjunction, Negation, FactPredicate, IsSetPredicate, ExistsPredicate,
+               CommandPredicate, MacroCall>
+      node;
+  Location loc;
+};
+
+struct Null {};
+using Pipeline = std::vector<std::vector<Template>>;  // one or more argv
+using Value = std::variant<bool, Null, Template, Pipeline>;
+
+struct FieldSet {
+  std::string field;
+  Value value;
+  Location loc;
+};
+
+struct Note {
+  Template text;
+  Location loc;
+};
+
+enum class Stage { Identify, Policy };
+
+struct Rule {
+  std::string name;
+  Location loc;
+  std::optional<int> priority;
+  Location priority_loc;
+  std::optional<Stage> stage;
+  std::optional<std::string> description;
+  std::optional<double> timeout_seconds;
+  std::optional<Condition> when;
+  std::vector<FieldSet> sets;
+  std::vector<Note> notes;
+};
+
+struct Override {
+  std::string name;  // the rule it changes
+  Location loc;
+  std::optional<int> priority;
+  Location priority_loc;
+  std::optional<Stage> stage;
+  std::optional<std::string> description;
+  std::optional<double> timeout_seconds;
+  std::optional<Condition> replace_when;
+  std::vector<Condition> append_when;
+  std::vector<FieldSet> sets;  // replace or add
+  std::vector<FieldSet> unsets;  // value ignored
+  std::vector<Note> notes;       // appended
+};
+
+struct Disable {
+  std::string name;
+  Location loc;
+};
+
+struct Macro {
+  std::string name;
+  Location loc;
+  Condition condition;
+};
+
+struct List {
+  std::string name;
+  Location loc;
+  std::vector<Template> items;
+};
+
+using Item = std::variant<Rule, Override, Disable, Macro, List>;
+
+struct File {
+  std::string path;
+  std::shared_ptr<const std::string> text;  // kept for source excerpts in later diagnostics
+  std::optional<int> version;
+  Location version_loc;
+  std::vector<Item> items;
+};
+
+}  // namespace lcrules::ast
