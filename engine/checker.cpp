@@ -1,0 +1,769 @@
+#include "engine/checker.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace lcrules {
+
+const char* field_name(Field f) {
+  switch (f) {
+    case Field::Cluster: return "cluster";
+    case Field::Local: return "local";
+    case Field::ClusterName: return "cluster_name";
+    case Field::LoadImages: return "load_images";
+    case Field::PushImages: return "push_images";
+    case Field::LoadCommand: return "load_command";
+    case Field::Registry: return "registry";
+  }
+  return "?";
+}
+
+std::optional<Field> parse_field(std::string_view name) {
+  for (std::size_t i = 0; i < kFieldCount; ++i) {
+    const auto f = static_cast<Field>(i);
+    if (name == field_name(f)) return f;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+}  // namespace
+
+std::optional<FactRef> resolve_fact(std::string_view name) {
+  using K = FactRef::Kind;
+  static const std::map<std::string, K, std::less<>> exact = {
+      {"context.name", K::ContextName},
+      {"context.cluster", K::ContextCluster},
+      {"context.user", K::ContextUser},
+      {"context.namespace", K::ContextNamespace},
+      {"context.file", K::ContextFile},
+      {"cluster.name", K::ClusterName},
+      {"cluster.server", K::ClusterServer},
+      {"cluster.server.scheme", K::ClusterScheme},
+      {"cluster.server.host", K::ClusterHost},
+      {"cluster.server.port", K::ClusterPort},
+      {"cluster.certificate-authority", K::ClusterCertificateAuthority},
+      {"user.name", K::UserName},
+      {"user.exec.command", K::UserExecCommand},
+      {"skaffold.build.local.push", K::SkaffoldBuildLocalPush},
+      {"option.probe-cluster", K::OptionProbeCluster},
+      {"kubeconfig.files", K::KubeconfigFiles},
+  };
+  FactRef ref;
+  ref.spelling = std::string(name);
+  if (auto it = exact.find(name); it != exact.end()) {
+    ref.kind = it->second;
+    return ref;
+  }
+  auto with_key = [&](std::string_view prefix, K kind) -> bool {
+    if (!starts_with(name, prefix) || name.size() == prefix.size()) return false;
+    ref.kind = kind;
+    ref.key = std::string(name.substr(prefix.size()));
+    return true;
+  };
+  if (with_key("env.", K::Env)) {
+    return ref.key.find('.') == std::string::npos ? std::optional(ref) : std::nullopt;
+  }
+  if (with_key("context.extension.", K::ContextExtension) ||
+      with_key("cluster.extension.", K::ClusterExtension)) {
+    return ref.key.find('.') != std::string::npos ? std::optional(ref) : std::nullopt;
+  }
+  if (with_key("skaffold.", K::Skaffold)) {
+    if (ref.key == "local-cluster" || ref.key == "kind-disable-load" || ref.key == "k3d-disable-load") return ref;
+    return std::nullopt;
+  }
+  if (with_key("decision.", K::Decision)) {
+    return parse_field(ref.key) ? std::optional(ref) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+struct MacroDef {
+  const ast::Macro* macro = nullptr;
+  std::optional<ConditionNode> compiled;  // set once compiled
+  bool compiling = false;
+  bool failed = false;
+};
+
+struct ListDef {
+  const ast::List* list = nullptr;
+};
+
+struct RuleDraft {
+  ast::Rule rule;
+  std::size_t file_index = 0;
+  std::size_t position = 0;
+  std::vector<ast::Location> changed_by;
+  std::optional<ast::Location> disabled_by;
+};
+
+std::string where(const ast::Location& loc) {
+  return loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column);
+}
+
+// Scans `(?<name>`, `(?P<name>` and `(?'name'` group names out of a Perl pattern.
+std::vector<std::string> named_groups(const std::string& pattern) {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i + 3 < pattern.size(); ++i) {
+    if (pattern[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (pattern[i] != '(' || pattern[i + 1] != '?') continue;
+    std::size_t j = i + 2;
+    if (pattern[j] == 'P') ++j;
+    if (j >= pattern.size()) break;
+    const char open = pattern[j];
+    if (open != '<' && open != '\'') continue;
+    const char close = open == '<' ? '>' : '\'';
+    const std::size_t end = pattern.find(close, j + 1);
+    if (end == std::string::npos) continue;
+    const std::string name = pattern.substr(j + 1, end - j - 1);
+    if (name.empty() || name[0] == '=' || name[0] == '!') continue;  // lookbehind
+    names.push_back(name);
+  }
+  return names;
+}
+
+std::string op_spelling(ast::Op op) {
+  switch (op) {
+    case ast::Op::Equal: return "==";
+    case ast::Op::NotEqual: return "!=";
+    case ast::Op::StartsWith: return "starts-with";
+    case ast::Op::EndsWith: return "ends-with";
+    case ast::Op::Contains: return "contains";
+    case ast::Op::Matches: return "matches";
+    case ast::Op::Inside: return "inside";
+    case ast::Op::In: return "in";
+  }
+  return "?";
+}
+
+class Checker {
+ public:
+  explicit Checker(const std::vector<ast::File>& files) : files_(files) {}
+
+  CheckResult run() {
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+      result_.rule_set.files.push_back(files_[i].path);
+      merge_file(i);
+    }
+    for (auto& [name, def] : macros_) compile_macro(def);
+    for (auto& name : rule_order_) compile_rule(drafts_.at(name));
+    auto& rules = result_.rule_set.rules;
+    std::stable_sort(rules.begin(), rules.end(), [](const CompiledRule& a, const CompiledRule& b) {
+      if (a.stage != b.stage) return a.stage < b.stage;
+      if (a.priority != b.priority) return a.priority > b.priority;
+      if (a.file_index != b.file_index) return a.file_index > b.file_index;
+      return a.position < b.position;
+    });
+    for (const auto& r : rules) {
+      if (!r.disabled_by) result_.rule_set.active.push_back(&r);
+    }
+    return std::move(result_);
+  }
+
+ private:
+  void error(const ast::Location& loc, std::string message) {
+    std::string_view text;
+    for (const auto& f : files_) {
+      if (f.path == loc.file && f.text) text = *f.text;
+    }
+    result_.errors.push_back(make_diagnostic(text, loc, std::move(message)));
+  }
+
+  void merge_file(std::size_t file_index) {
+    const ast::File& file = files_[file_index];
+    if (file.version && *file.version > 1) {
+      error(file.version_loc, "this file needs language version " + std::to_string(*file.version) +
+                                  ", this lcrules reads version 1");
+      return;
+    }
+    std::size_t position = 0;
+    for (const auto& item : file.items) {
+      if (const auto* rule = std::get_if<ast::Rule>(&item)) {
+        if (auto it = drafts_.find(rule->name); it != drafts_.end()) {
+          error(rule->loc, "rule '" + rule->name + "' is already defined at " + where(it->second.rule.loc) +
+                               "; to change it from here, write 'override " + rule->name + " { ... }'");
+          continue;
+        }
+        drafts_.emplace(rule->name, RuleDraft{*rule, file_index, position++, {}, {}});
+        rule_order_.push_back(rule->name);
+      } else if (const auto* ov = std::get_if<ast::Override>(&item)) {
+        auto it = drafts_.find(ov->name);
+        if (it == drafts_.end()) {
+          error(ov->loc, "override names no rule defined earlier: '" + ov->name + "'");
+          continue;
+        }
+        apply_override(it->second, *ov);
+      } else if (const auto* dis = std::get_if<ast::Disable>(&item)) {
+        auto it = drafts_.find(dis->name);
+        if (it == drafts_.end()) {
+          error(dis->loc, "disable names no rule defined earlier: '" + dis->name + "'");
+          continue;
+        }
+        it->second.disabled_by = dis->loc;
+        it->second.changed_by.push_back(dis->loc);
+      } else if (const auto* macro = std::get_if<ast::Macro>(&item)) {
+        if (auto it = macros_.find(macro->name); it != macros_.end()) {
+          error(macro->loc, "macro '" + macro->name + "' is already defined at " + where(it->second.macro->loc));
+          continue;
+        }
+        if (lists_.count(macro->name)) {
+          error(macro->loc, "'" + macro->name + "' is already defined as a list at " +
+                                where(lists_.at(macro->name).list->loc));
+          continue;
+        }
+        macros_[macro->name].macro = macro;
+      } else if (const auto* list = std::get_if<ast::List>(&item)) {
+        if (auto it = lists_.find(list->name); it != lists_.end()) {
+          error(list->loc, "list '" + list->name + "' is already defined at " + where(it->second.list->loc));
+          continue;
+        }
+        if (macros_.count(list->name)) {
+          error(list->loc, "'" + list->name + "' is already defined as a macro at " +
+                               where(macros_.at(list->name).macro->loc));
+          continue;
+        }
+        lists_[list->name].list = list;
+      }
+    }
+  }
+
+  void apply_override(RuleDraft& draft, const ast::Override& ov) {
+    ast::Rule& r = draft.rule;
+    if (ov.priority) {
+      r.priority = ov.priority;
+      r.priority_loc = ov.priority_loc;
+    }
+    if (ov.stage) r.stage = ov.stage;
+    if (ov.description) r.description = ov.description;
+    if (ov.timeout_seconds) r.timeout_seconds = ov.timeout_seconds;
+    if (ov.replace_when) r.when = ov.replace_when;
+    for (const auto& extra : ov.append_when) {
+      if (!r.when) {
+        r.when = extra;
+        continue;
+      }
+      ast::Condition both{ast::Conjunction{{*r.when, extra}}, extra.loc};
+      r.when = std::move(both);
+    }
+    for (const auto& unset : ov.unsets) {
+      auto it = std::find_if(r.sets.begin(), r.sets.end(), [&](const auto& s) { return s.field == unset.field; });
+      if (it == r.sets.end()) {
+        error(unset.loc, "rule '" + r.name + "' does not set '" + unset.field + "', so it cannot be unset");
+        continue;
+      }
+      r.sets.erase(it);
+    }
+    for (const auto& set : ov.sets) {
+      auto it = std::find_if(r.sets.begin(), r.sets.end(), [&](const auto& s) { return s.field == set.field; });
+      if (it != r.sets.end()) {
+        *it = set;
+      } else {
+        r.sets.push_back(set);
+      }
+    }
+    for (const auto& note : ov.notes) r.notes.push_back(note);
+    draft.changed_by.push_back(ov.loc);
+  }
+
+  // --- compilation -------------------------------------------------------------------
+
+  struct Scope {
+    const std::string* rule_name = nullptr;  // null inside a macro definition
+    bool policy = false;
+    bool allow_item = false;
+    std::set<std::string>* bound_captures = nullptr;       // captures the condition binds
+    std::vector<std::pair<std::string, ast::Location>>* capture_uses = nullptr;
+  };
+
+  std::optional<CompiledTemplate> compile_template(const ast::Template& t, const Scope& scope) {
+    CompiledTemplate out;
+    bool ok = true;
+    for (const auto& part : t.parts) {
+      if (const auto* lit = std::get_if<std::string>(&part)) {
+        out.parts.emplace_back(*lit);
+        out.spelling += *lit;
+        continue;
+      }
+      const auto& ref = std::get<ast::Reference>(part);
+      CompiledReference cref;
+      cref.modifier = ref.modifier;
+      if (ref.name == "item" || starts_with(ref.name, "item.")) {
+        if (!scope.allow_item) {
+          error(ref.loc, "'${" + ref.name + "}' can only be used in the 'as' template of a json or yaml test");
+          ok = false;
+          continue;
+        }
+        cref.fact.kind = FactRef::Kind::Item;
+        cref.fact.key = ref.name == "item" ? "" : ref.name.substr(5);
+        cref.fact.spelling = ref.name;
+      } else if (starts_with(ref.name, "match.")) {
+        cref.fact.kind = FactRef::Kind::Match;
+        cref.fact.key = ref.name.substr(6);
+        cref.fact.spelling = ref.name;
+        if (scope.capture_uses) {
+          scope.capture_uses->emplace_back(cref.fact.key, ref.loc);
+        } else {
+          error(ref.loc, "'${" + ref.name + "}' refers to a regex capture, but there is no rule condition here");
+          ok = false;
+          continue;
+        }
+      } else if (auto fact = resolve_fact(ref.name)) {
+        if (!check_decision_use(*fact, ref.loc, scope)) {
+          ok = false;
+          continue;
+        }
+        cref.fact = *fact;
+      } else {
+        error(ref.loc, "unknown fact '" + ref.name + "' (see the fact table in docs/language.md)");
+        ok = false;
+        continue;
+      }
+      if (ref.argument) {
+        auto arg = compile_template(*ref.argument, scope);
+        if (!arg) {
+          ok = false;
+          continue;
+        }
+        cref.argument = std::make_shared<const CompiledTemplate>(std::move(*arg));
+      }
+      std::string spelled = "${" + ref.name;
+      switch (ref.modifier) {
+        case ast::Reference::Modifier::Default: spelled += ":-" + cref.argument->spelling; break;
+        case ast::Reference::Modifier::StripPrefix: spelled += "#" + cref.argument->spelling; break;
+        case ast::Reference::Modifier::StripSuffix: spelled += "%" + cref.argument->spelling; break;
+        case ast::Reference::Modifier::None: break;
+      }
+      out.spelling += spelled + "}";
+      out.parts.emplace_back(std::move(cref));
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  bool check_decision_use(const FactRef& fact, const ast::Location& loc, const Scope& scope) {
+    if (fact.kind != FactRef::Kind::Decision || scope.policy || !scope.rule_name) return true;
+    error(loc, "rule '" + *scope.rule_name + "' reads " + fact.spelling +
+                   " in stage identify, which decides it: only rules in stage policy can read decisions");
+    return false;
+  }
+
+  std::optional<CompiledRegex> compile_regex(const ast::RegexLiteral& re, const Scope& scope, bool under_not) {
+    CompiledRegex out;
+    out.pattern = re.pattern;
+    try {
+      boost::regex::flag_type flags = boost::regex::perl;
+      if (re.ignore_case) flags |= boost::regex::icase;
+      out.regex = std::make_shared<const boost::regex>(re.pattern, flags);
+    } catch (const boost::regex_error& e) {
+      error(re.loc, std::string("invalid regular expression: ") + e.what());
+      return std::nullopt;
+    }
+    out.group_names = named_groups(re.pattern);
+    if (!under_not && scope.bound_captures) {
+      for (const auto& n : out.group_names) scope.bound_captures->insert(n);
+    }
+    return out;
+  }
+
+  std::optional<CompiledStringTest> compile_string_test(const ast::StringTest& t, const Scope& scope,
+                                                        bool under_not) {
+    CompiledStringTest out;
+    out.op = t.op;
+    if (const auto* re = std::get_if<ast::RegexLiteral>(&t.operand)) {
+      if (t.op != ast::Op::Matches && t.op != ast::Op::Contains) {
+        error(re->loc, "'" + op_spelling(t.op) + "' takes a string, not a regular expression");
+        return std::nullopt;
+      }
+      auto compiled = compile_regex(*re, scope, under_not);
+      if (!compiled) return std::nullopt;
+      out.regex = std::move(compiled);
+      return out;
+    }
+    if (t.op == ast::Op::Matches) {
+      error(operand_loc(t.operand), "'matches' needs a regular expression /.../");
+      return std::nullopt;
+    }
+    if (const auto* ref = std::get_if<ast::ListRef>(&t.operand)) {
+      if (t.op != ast::Op::In) {
+        error(ref->loc, "'" + op_spelling(t.op) + "' takes a string, not a list");
+        return std::nullopt;
+      }
+      auto it = lists_.find(ref->name);
+      if (it == lists_.end()) {
+        error(ref->loc, "unknown list '" + ref->name + "'");
+        return std::nullopt;
+      }
+      out.list_spelling = ref->name;
+      for (const auto& item : it->second.list->items) {
+        auto c = compile_template(item, scope);
+        if (!c) return std::nullopt;
+        out.list.push_back(std::move(*c));
+      }
+      return out;
+    }
+    if (const auto* lit = std::get_if<ast::ListLiteral>(&t.operand)) {
+      if (t.op != ast::Op::In) {
+        error(lit->loc, "'" + op_spelling(t.op) + "' takes a string, not a list");
+        return std::nullopt;
+      }
+      out.list_spelling = "[";
+      for (const auto& item : lit->items) {
+        auto c = compile_template(item, scope);
+        if (!c) return std::nullopt;
+        out.list_spelling += (out.list.empty() ? "\"" : ", \"") + c->spelling + "\"";
+        out.list.push_back(std::move(*c));
+      }
+      out.list_spelling += "]";
+      return out;
+    }
+    const auto& text = std::get<ast::Template>(t.operand);
+    if (t.op == ast::Op::In) {
+      error(text.loc, "'in' needs a list name or a list [\"a\", \"b\"]");
+      return std::nullopt;
+    }
+    auto c = compile_template(text, scope);
+    if (!c) return std::nullopt;
+    out.text = std::move(*c);
+    return out;
+  }
+
+  static ast::Location operand_loc(const ast::Operand& operand) {
+    return std::visit([](const auto& o) { return o.loc; }, operand);
+  }
+
+  std::optional<ConditionNode> compile_condition(const ast::Condition& c, const Scope& scope, bool under_not,
+                                                 std::size_t depth) {
+    ConditionNode node;
+    node.loc = c.loc;
+    if (depth > 256) {
+      error(c.loc, "conditions nest too deeply (through macros)");
+      return std::nullopt;
+    }
+    bool ok = true;
+    auto children = [&](const std::vector<ast::Condition>& operands, bool negate) {
+      for (const auto& child : operands) {
+        auto compiled = compile_condition(child, scope, under_not || negate, depth + 1);
+        if (compiled) {
+          node.children.push_back(std::move(*compiled));
+        } else {
+          ok = false;
+        }
+      }
+    };
+    std::visit(
+        [&](const auto& n) {
+          using T = std::decay_t<decltype(n)>;
+          if constexpr (std::is_same_v<T, ast::Conjunction>) {
+            node.kind = ConditionNode::Kind::And;
+            children(n.operands, false);
+          } else if constexpr (std::is_same_v<T, ast::Disjunction>) {
+            node.kind = ConditionNode::Kind::Or;
+            children(n.operands, false);
+          } else if constexpr (std::is_same_v<T, ast::Negation>) {
+            node.kind = ConditionNode::Kind::Not;
+            children(n.operand, true);
+          } else if constexpr (std::is_same_v<T, ast::FactPredicate>) {
+            node.kind = ConditionNode::Kind::Fact;
+            auto fact = resolve_fact(n.fact);
+            if (!fact) {
+              error(n.fact_loc, "unknown fact '" + n.fact + "' (see the fact table in docs/language.md)");
+              ok = false;
+              return;
+            }
+            if (!check_decision_use(*fact, n.fact_loc, scope)) {
+              ok = false;
+              return;
+            }
+            node.fact = *fact;
+            auto test = compile_string_test(n.test, scope, under_not);
+            if (!test) {
+              ok = false;
+              return;
+            }
+            node.test = std::move(*test);
+          } else if constexpr (std::is_same_v<T, ast::IsSetPredicate>) {
+            node.kind = ConditionNode::Kind::IsSet;
+            auto fact = resolve_fact(n.fact);
+            if (!fact) {
+              error(c.loc, "unknown fact '" + n.fact + "' (see the fact table in docs/language.md)");
+              ok = false;
+              return;
+            }
+            if (!check_decision_use(*fact, c.loc, scope)) {
+              ok = false;
+              return;
+            }
+            node.fact = *fact;
+            node.negated = n.negated;
+          } else if constexpr (std::is_same_v<T, ast::ExistsPredicate>) {
+            node.kind = ConditionNode::Kind::Exists;
+            auto path = compile_template(n.path, scope);
+            if (!path) {
+              ok = false;
+              return;
+            }
+            node.path = std::move(*path);
+          } else if constexpr (std::is_same_v<T, ast::CommandPredicate>) {
+            node.kind = ConditionNode::Kind::Command;
+            auto cmd = compile_command(n, scope, under_not);
+            if (!cmd) {
+              ok = false;
+              return;
+            }
+            node.command = std::make_shared<const CompiledCommand>(std::move(*cmd));
+          } else if constexpr (std::is_same_v<T, ast::MacroCall>) {
+            node.kind = ConditionNode::Kind::Macro;
+            node.macro_name = n.name;
+            auto it = macros_.find(n.name);
+            if (it == macros_.end()) {
+              if (lists_.count(n.name)) {
+                error(c.loc, "'" + n.name + "' is a list, not a condition: write 'FACT in " + n.name + "'");
+              } else {
+                error(c.loc, "undefined macro '" + n.name + "'");
+              }
+              ok = false;
+              return;
+            }
+            // Macros are compiled in the caller's scope so captures and decision reads
+            // are checked for the rule that uses them.
+            MacroDef& def = it->second;
+            if (def.compiling) {
+              error(c.loc, "macro '" + n.name + "' is recursive");
+              def.failed = true;
+              ok = false;
+              return;
+            }
+            if (def.failed) {
+              ok = false;
+              return;
+            }
+            def.compiling = true;
+            auto body = compile_condition(def.macro->condition, scope, under_not, depth + 1);
+            def.compiling = false;
+            if (!body) {
+              ok = false;
+              return;
+            }
+            node.children.push_back(std::move(*body));
+          }
+        },
+        c.node);
+    if (!ok) return std::nullopt;
+    return node;
+  }
+
+  std::optional<CompiledCommand> compile_command(const ast::CommandPredicate& p, const Scope& scope,
+                                                 bool under_not) {
+    CompiledCommand out;
+    bool ok = true;
+    if (p.argv.empty()) {
+      error(p.argv_loc, "a command needs at least the program name");
+      return std::nullopt;
+    }
+    for (const auto& arg : p.argv) {
+      auto c = compile_template(arg, scope);
+      if (c) {
+        out.argv.push_back(std::move(*c));
+      } else {
+        ok = false;
+      }
+    }
+    if (p.timeout_seconds && *p.timeout_seconds <= 0) {
+      error(p.argv_loc, "a command timeout must be more than 0 seconds");
+      ok = false;
+    }
+    if (p.cache_seconds && *p.cache_seconds <= 0) {
+      error(p.argv_loc, "a cache time must be more than 0 seconds");
+      ok = false;
+    }
+    out.timeout_seconds = p.timeout_seconds;
+    out.cache_seconds = p.cache_seconds;
+    out.cache_env = p.cache_env;
+    out.test = p.test.kind;
+    out.exit_status = p.test.exit_status;
+    if (p.test.kind == ast::CommandTest::Kind::Json || p.test.kind == ast::CommandTest::Kind::Yaml) {
+      std::string why;
+      auto path = docpath::parse_path(p.test.doc_path, &why);
+      if (!path) {
+        error(p.test.doc_path_loc, "invalid document path '" + p.test.doc_path + "': " + why);
+        ok = false;
+      } else {
+        out.doc_path = std::move(*path);
+      }
+      out.doc_path_spelling = p.test.doc_path;
+      if (p.test.projection) {
+        Scope item_scope = scope;
+        item_scope.allow_item = true;
+        auto proj = compile_template(*p.test.projection, item_scope);
+        if (proj) {
+          out.projection = std::move(*proj);
+        } else {
+          ok = false;
+        }
+      }
+    }
+    if (p.test.test) {
+      auto t = compile_string_test(*p.test.test, scope, under_not);
+      if (t) {
+        out.string_test = std::move(*t);
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  void compile_macro(MacroDef& def) {
+    // Checks the macro on its own, so an error in an unused macro is still reported. Uses
+    // of decision facts and captures are checked again in each rule that calls it.
+    if (def.failed) return;
+    std::set<std::string> bound;
+    std::vector<std::pair<std::string, ast::Location>> uses;
+    Scope scope{nullptr, true, false, &bound, &uses};
+    def.compiling = true;
+    auto compiled = compile_condition(def.macro->condition, scope, false, 0);
+    def.compiling = false;
+    if (!compiled) def.failed = true;
+  }
+
+  std::optional<CompiledValue> compile_value(const ast::FieldSet& set, Field field, const Scope& scope) {
+    const bool boolean = field == Field::Local || field == Field::LoadImages || field == Field::PushImages;
+    if (boolean) {
+      if (const auto* b = std::get_if<bool>(&set.value)) return CompiledValue{*b};
+      error(set.loc, "field '" + set.field + "' takes true or false");
+      return std::nullopt;
+    }
+    if (field == Field::LoadCommand) {
+      if (std::holds_alternative<ast::Null>(set.value)) return CompiledValue{ast::Null{}};
+      const auto* pipeline = std::get_if<ast::Pipeline>(&set.value);
+      if (!pipeline) {
+        error(set.loc, "field 'load_command' takes an argv list [\"prog\", \"arg\", ...], a pipeline [...] | [...], or null");
+        return std::nullopt;
+      }
+      std::vector<std::vector<CompiledTemplate>> out;
+      for (const auto& argv : *pipeline) {
+        if (argv.empty()) {
+          error(set.loc, "each command of 'load_command' needs at least the program name");
+          return std::nullopt;
+        }
+        out.emplace_back();
+        for (const auto& arg : argv) {
+          auto c = compile_template(arg, scope);
+          if (!c) return std::nullopt;
+          out.back().push_back(std::move(*c));
+        }
+      }
+      return CompiledValue{std::move(out)};
+    }
+    if (std::holds_alternative<ast::Null>(set.value)) {
+      if (field == Field::Cluster) {
+        error(set.loc, "field 'cluster' takes a string (a product id such as \"kind\")");
+        return std::nullopt;
+      }
+      return CompiledValue{ast::Null{}};
+    }
+    const auto* text = std::get_if<ast::Template>(&set.value);
+    if (!text) {
+      error(set.loc, "field '" + set.field + "' takes a string" + (field == Field::Cluster ? "" : " or null"));
+      return std::nullopt;
+    }
+    auto c = compile_template(*text, scope);
+    if (!c) return std::nullopt;
+    return CompiledValue{std::move(*c)};
+  }
+
+  void compile_rule(const RuleDraft& draft) {
+    const ast::Rule& r = draft.rule;
+    CompiledRule out;
+    out.name = r.name;
+    out.loc = r.loc;
+    out.priority = r.priority.value_or(100);
+    if (out.priority < 0 || out.priority > 1000) {
+      error(r.priority_loc, "priority " + std::to_string(out.priority) + " is out of range 0..1000");
+    }
+    out.stage = r.stage.value_or(ast::Stage::Identify);
+    out.description = r.description.value_or("");
+    out.timeout_seconds = r.timeout_seconds;
+    if (r.timeout_seconds && *r.timeout_seconds <= 0) {
+      error(r.loc, "rule '" + r.name + "': a timeout must be more than 0 seconds");
+    }
+    out.file_index = draft.file_index;
+    out.position = draft.position;
+    out.changed_by = draft.changed_by;
+    out.disabled_by = draft.disabled_by;
+
+    std::set<std::string> bound;
+    std::vector<std::pair<std::string, ast::Location>> uses;
+    Scope scope{&out.name, out.stage == ast::Stage::Policy, false, &bound, &uses};
+    bool ok = true;
+    if (r.when) {
+      auto when = compile_condition(*r.when, scope, false, 0);
+      if (when) {
+        out.when = std::move(*when);
+      } else {
+        ok = false;
+      }
+    }
+    std::set<std::string> seen_fields;
+    for (const auto& set : r.sets) {
+      auto field = parse_field(set.field);
+      if (!field) {
+        error(set.loc, "unknown field '" + set.field +
+                           "' (fields: cluster, local, cluster_name, load_images, push_images, load_command, registry)");
+        ok = false;
+        continue;
+      }
+      if (!seen_fields.insert(set.field).second) {
+        error(set.loc, "rule '" + r.name + "' sets '" + set.field + "' twice");
+        ok = false;
+        continue;
+      }
+      auto value = compile_value(set, *field, scope);
+      if (!value) {
+        ok = false;
+        continue;
+      }
+      out.sets.push_back(CompiledSet{*field, std::move(*value), set.loc});
+      out.field_mask |= field_bit(*field);
+    }
+    for (const auto& note : r.notes) {
+      auto c = compile_template(note.text, scope);
+      if (c) {
+        out.notes.push_back(std::move(*c));
+      } else {
+        ok = false;
+      }
+    }
+    for (const auto& [name, loc] : uses) {
+      if (!bound.count(name)) {
+        error(loc, "capture '" + name + "' does not exist: no regex of rule '" + r.name +
+                       "' outside 'not' has a group (?<" + name + ">...)");
+        ok = false;
+      }
+    }
+    if (ok) result_.rule_set.rules.push_back(std::move(out));
+  }
+
+  const std::vector<ast::File>& files_;
+  CheckResult result_;
+  std::map<std::string, RuleDraft> drafts_;
+  std::vector<std::string> rule_order_;
+  std::map<std::string, MacroDef> macros_;
+  std::map<std::string, ListDef> lists_;
+};
+
+}  // namespace
+
+CheckResult check_rule_files(const std::vector<ast::File>& files) { return Checker(files).run(); }
+
+}  // namespace lcrules

@@ -1,0 +1,698 @@
+#include "engine/evaluator.hpp"
+
+#include <array>
+#include <deque>
+#include <memory>
+
+#include "engine/docpath.hpp"
+#include "engine/paths.hpp"
+
+namespace lcrules {
+namespace {
+
+using Checks = std::vector<Explanation::Check>;
+using Kind = ConditionNode::Kind;
+
+constexpr std::size_t kQuoteLimit = 120;
+
+// 'value' for explanations: control bytes escaped, long values cut.
+std::string quote(std::string_view s) {
+  std::string out = "'";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i == kQuoteLimit) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "'";
+}
+
+std::string head(const std::string& s) { return s.size() <= 200 ? s : s.substr(0, 200) + "..."; }
+
+bool starts_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.compare(0, p.size(), p) == 0; }
+bool ends_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
+}
+
+}  // namespace
+
+std::string describe_argv(const Argv& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    const bool plain = !a.empty() && a.find_first_of(" \t\n'\"\\$`;&|<>(){}*?") == std::string::npos;
+    out += plain ? a : quote(a);
+  }
+  return out;
+}
+
+namespace {
+
+class Evaluation {
+ public:
+  Evaluation(const RuleSet& rules, const EvaluationInput& input, Explanation* ex)
+      : rules_(rules), in_(input), ex_(ex) {}
+
+  Decision run() {
+    Decision d;
+    d.context = in_.context.name;
+    if (in_.context.in_kubeconfig) d.kubeconfig_cluster = in_.context.cluster_ref;
+    if (ex_ && !in_.context.in_kubeconfig) {
+      ex_->problems.push_back({"context.name", "context " + quote(in_.context.name) +
+                                                   " is not in the kubeconfig: kubeconfig facts are absent, "
+                                                   "cluster.name is the context name"});
+    }
+    std::array<const CompiledRule*, kFieldCount> decided_by{};
+    std::uint32_t decided = 0;
+    auto it = rules_.active.begin();
+    for (; it != rules_.active.end() && (*it)->stage == ast::Stage::Identify; ++it) {
+      const CompiledRule& rule = **it;
+      if (decided == kAllFields) {
+        if (ex_) ++ex_->rules_not_reached;
+        continue;
+      }
+      apply_rule(rule, d, decided, decided_by, nullptr);
+    }
+    if (ex_) {
+      for (std::size_t f = 0; f < kFieldCount; ++f) {
+        ex_->fields.push_back({static_cast<Field>(f), decided_by[f], value_text(d, static_cast<Field>(f)), nullptr, {}});
+      }
+    }
+    if (it != rules_.active.end()) {
+      // Stage policy reads the identify decision and may replace any field of it.
+      snapshot_decision(d);
+      std::array<const CompiledRule*, kFieldCount> policy_by{};
+      std::uint32_t policy_decided = 0;
+      for (; it != rules_.active.end(); ++it) {
+        apply_rule(**it, d, policy_decided, policy_by, &decided_by);
+      }
+      if (ex_) {
+        for (std::size_t f = 0; f < kFieldCount; ++f) {
+          if (!policy_by[f]) continue;
+          auto& ft = ex_->fields[f];
+          ft.replaced_rule = ft.rule;
+          ft.replaced_value = ft.value;
+          ft.rule = policy_by[f];
+          ft.value = value_text(d, static_cast<Field>(f));
+        }
+      }
+    }
+    return d;
+  }
+
+ private:
+  struct CommandMemo {
+    Argv argv;
+    CommandResult result;
+    bool json_parsed = false, yaml_parsed = false;
+    std::optional<nlohmann::json> json, yaml;
+    std::string json_error, yaml_error;
+  };
+
+  // --- rules ---------------------------------------------------------------------------
+
+  void apply_rule(const CompiledRule& rule, Decision& d, std::uint32_t& decided,
+                  std::array<const CompiledRule*, kFieldCount>& decided_by,
+                  const std::array<const CompiledRule*, kFieldCount>* identify_by) {
+    Explanation::RuleTrace* trace = nullptr;
+    if (ex_) {
+      ex_->rules.push_back({});
+      trace = &ex_->rules.back();
+      trace->rule = &rule;
+    }
+    if (rule.field_mask != 0 && (rule.field_mask & ~decided) == 0) {
+      if (trace) {
+        trace->outcome = Explanation::RuleTrace::Outcome::Skipped;
+        for (const auto& s : rule.sets) trace->lost.push_back(s.field);
+      }
+      return;
+    }
+    captures_.clear();
+    rule_ = &rule;
+    Checks checks;
+    const bool matched = !rule.when || eval(*rule.when, trace ? &checks : nullptr);
+    if (trace) {
+      trace->outcome = matched ? Explanation::RuleTrace::Outcome::Matched : Explanation::RuleTrace::Outcome::NotMatched;
+      for (auto& c : checks) {
+        if (c.held == matched) trace->checks.push_back(std::move(c));
+      }
+    }
+    if (!matched) return;
+    for (const auto& set : rule.sets) {
+      const std::uint32_t bit = field_bit(set.field);
+      if (decided & bit) {
+        if (trace) trace->lost.push_back(set.field);
+        continue;
+      }
+      std::string missing;
+      if (!assign(d, set, &missing)) {
+        if (trace) trace->unset_values.push_back(std::string(field_name(set.field)) + ": " + missing + " is not set");
+        continue;
+      }
+      decided |= bit;
+      decided_by[static_cast<std::size_t>(set.field)] = &rule;
+      if (trace) trace->decided.push_back(set.field);
+    }
+    (void)identify_by;
+    for (const auto& note : rule.notes) {
+      std::string text, missing;
+      if (render(note, text, &missing)) {
+        d.notes.push_back(text);
+        if (trace) trace->notes.push_back(std::move(text));
+      } else if (trace) {
+        trace->unset_values.push_back("note: " + missing + " is not set");
+      }
+    }
+  }
+
+  bool assign(Decision& d, const CompiledSet& set, std::string* missing) {
+    const CompiledValue& v = set.value;
+    switch (set.field) {
+      case Field::Local: d.local = std::get<bool>(v); return true;
+      case Field::LoadImages: d.load_images = std::get<bool>(v); return true;
+      case Field::PushImages: d.push_images = std::get<bool>(v); return true;
+      case Field::Cluster: return render(std::get<CompiledTemplate>(v), d.cluster, missing);
+      case Field::ClusterName:
+      case Field::Registry: {
+        auto& target = set.field == Field::ClusterName ? d.cluster_name : d.registry;
+        if (std::holds_alternative<ast::Null>(v)) {
+          target.reset();
+          return true;
+        }
+        std::string text;
+        if (!render(std::get<CompiledTemplate>(v), text, missing)) return false;
+        target = std::move(text);
+        return true;
+      }
+      case Field::LoadCommand: {
+        if (std::holds_alternative<ast::Null>(v)) {
+          d.load_command.reset();
+          return true;
+        }
+        std::vector<Argv> pipeline;
+        for (const auto& argv : std::get<std::vector<std::vector<CompiledTemplate>>>(v)) {
+          pipeline.emplace_back();
+          for (const auto& arg : argv) {
+            std::string text;
+            if (!render(arg, text, missing)) return false;
+            pipeline.back().push_back(std::move(text));
+          }
+        }
+        d.load_command = std::move(pipeline);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static std::string value_text(const Decision& d, Field f) {
+    auto str = [](const std::optional<std::string>& s) { return s ? "\"" + *s + "\"" : std::string("null"); };
+    switch (f) {
+      case Field::Cluster: return "\"" + d.cluster + "\"";
+      case Field::Local: return d.local ? "true" : "false";
+      case Field::ClusterName: return str(d.cluster_name);
+      case Field::LoadImages: return d.load_images ? "true" : "false";
+      case Field::PushImages: return d.push_images ? "true" : "false";
+      case Field::Registry: return str(d.registry);
+      case Field::LoadCommand: {
+        if (!d.load_command) return "null";
+        std::string out;
+        for (const auto& argv : *d.load_command) {
+          if (!out.empty()) out += " | ";
+          out += describe_argv(argv);
+        }
+        return out;
+      }
+    }
+    return "";
+  }
+
+  void snapshot_decision(const Decision& d) {
+    decision_[static_cast<std::size_t>(Field::Cluster)] = d.cluster;
+    decision_[static_cast<std::size_t>(Field::Local)] = d.local ? "true" : "false";
+    decision_[static_cast<std::size_t>(Field::ClusterName)] = d.cluster_name;
+    decision_[static_cast<std::size_t>(Field::LoadImages)] = d.load_images ? "true" : "false";
+    decision_[static_cast<std::size_t>(Field::PushImages)] = d.push_images ? "true" : "false";
+    decision_[static_cast<std::size_t>(Field::Registry)] = d.registry;
+    if (d.load_command) {
+      decision_[static_cast<std::size_t>(Field::LoadCommand)] = value_text(d, Field::LoadCommand);
+    }
+  }
+
+  // --- facts ---------------------------------------------------------------------------
+
+  static const std::string* opt(const std::optional<std::string>& v) { return v ? &*v : nullptr; }
+
+  const std::string* fact(const FactRef& f) {
+    const KubeContext& c = in_.context;
+    using K = FactRef::Kind;
+    switch (f.kind) {
+      case K::ContextName: return &c.name;
+      case K::ContextCluster: return opt(c.cluster_ref);
+      case K::ContextUser: return opt(c.user);
+      case K::ContextNamespace: return opt(c.namespace_);
+      case K::ContextFile: return opt(c.file);
+      case K::ContextExtension: {
+        auto it = c.context_extensions.find(f.key);
+        return it == c.context_extensions.end() ? nullptr : &it->second;
+      }
+      case K::ClusterName:
+        if (c.cluster_ref) return &*c.cluster_ref;
+        return c.in_kubeconfig ? nullptr : &c.name;
+      case K::ClusterServer: return opt(c.server);
+      case K::ClusterScheme: return opt(server_url().scheme);
+      case K::ClusterHost: return opt(server_url().host);
+      case K::ClusterPort: return opt(server_url().port);
+      case K::ClusterCertificateAuthority: return opt(c.certificate_authority);
+      case K::ClusterExtension: {
+        auto it = c.cluster_extensions.find(f.key);
+        return it == c.cluster_extensions.end() ? nullptr : &it->second;
+      }
+      case K::UserName: return opt(c.user);
+      case K::UserExecCommand: return opt(c.user_exec_command);
+      case K::Env: {
+        auto it = env_.find(f.key);
+        if (it == env_.end()) {
+          it = env_.emplace(f.key, in_.getenv ? in_.getenv(f.key) : std::nullopt).first;
+        }
+        return opt(it->second);
+      }
+      case K::Skaffold: {
+        if (!skaffold_) skaffold_ = in_.skaffold_config ? in_.skaffold_config() : std::map<std::string, std::string>{};
+        auto it = skaffold_->find(f.key);
+        return it == skaffold_->end() ? nullptr : &it->second;
+      }
+      case K::SkaffoldBuildLocalPush: return opt(in_.skaffold_build_local_push);
+      case K::OptionProbeCluster: return in_.probe_cluster ? &kTrue : &kFalse;
+      case K::KubeconfigFiles: {
+        if (!kubeconfig_files_) kubeconfig_files_ = join_files();
+        return &*kubeconfig_files_;
+      }
+      case K::Decision: {
+        const auto field = parse_field(f.key);
+        return field ? opt(decision_[static_cast<std::size_t>(*field)]) : nullptr;
+      }
+      case K::Match:
+      case K::Item: return nullptr;  // handled by render()
+    }
+    return nullptr;
+  }
+
+  const ServerUrl& server_url() {
+    if (!server_url_) server_url_ = in_.context.server ? parse_server_url(*in_.context.server) : ServerUrl{};
+    return *server_url_;
+  }
+
+  std::string join_files() const {
+    std::string out;
+    for (const auto& f : in_.kubeconfig_files) {
+      if (!out.empty()) out += ':';
+      out += f;
+    }
+    return out;
+  }
+
+  // Renders a template. False when it reads an absent fact without a default; `missing`
+  // then names the fact.
+  bool render(const CompiledTemplate& t, std::string& out, std::string* missing) {
+    out.clear();
+    for (const auto& part : t.parts) {
+      if (const auto* lit = std::get_if<std::string>(&part)) {
+        out += *lit;
+        continue;
+      }
+      const auto& ref = std::get<CompiledReference>(part);
+      std::optional<std::string> owned;
+      const std::string* value = nullptr;
+      if (ref.fact.kind == FactRef::Kind::Match) {
+        owned = std::string();
+        for (const auto& [name, text] : captures_) {
+          if (name == ref.fact.key) {
+            owned = text;
+            break;
+          }
+        }
+        value = &*owned;
+      } else if (ref.fact.kind == FactRef::Kind::Item) {
+        if (item_) {
+          if (const auto* v = docpath::lookup(*item_, ref.fact.key)) owned = docpath::scalar_text(*v);
+        }
+        value = opt(owned);
+      } else {
+        value = fact(ref.fact);
+      }
+      using M = ast::Reference::Modifier;
+      if (ref.modifier == M::Default && (!value || value->empty())) {
+        std::string fallback;
+        if (!render(*ref.argument, fallback, missing)) return false;
+        out += fallback;
+        continue;
+      }
+      if (!value) {
+        if (missing) *missing = ref.fact.spelling;
+        return false;
+      }
+      if (ref.modifier == M::StripPrefix || ref.modifier == M::StripSuffix) {
+        std::string affix;
+        if (!render(*ref.argument, affix, missing)) return false;
+        std::string_view v = *value;
+        if (ref.modifier == M::StripPrefix && starts_with(v, affix)) v.remove_prefix(affix.size());
+        if (ref.modifier == M::StripSuffix && ends_with(v, affix)) v.remove_suffix(affix.size());
+        out += v;
+        continue;
+      }
+      out += *value;
+    }
+    return true;
+  }
+
+  // --- conditions ----------------------------------------------------------------------
+
+  bool eval(const ConditionNode& n, Checks* checks) {
+    switch (n.kind) {
+      case Kind::And:
+        for (const auto& c : n.children) {
+          if (!eval(c, checks)) return false;
+        }
+        return true;
+      case Kind::Or:
+        for (const auto& c : n.children) {
+          const std::size_t mark = captures_.size();
+          if (eval(c, checks)) return true;
+          captures_.resize(mark);  // only the branch that matched binds captures
+        }
+        return false;
+      case Kind::Not: {
+        const std::size_t mark = captures_.size();
+        Checks inner;
+        const bool held = !eval(n.children.front(), checks ? &inner : nullptr);
+        captures_.resize(mark);  // a regex under `not` binds nothing
+        if (checks) {
+          std::string text = "not (";
+          for (std::size_t i = 0; i < inner.size(); ++i) text += (i ? "; " : "") + inner[i].text;
+          checks->push_back({text + ")", held, n.loc});
+        }
+        return held;
+      }
+      case Kind::Macro: return eval(n.children.front(), checks);
+      case Kind::Fact: return eval_fact(n, checks);
+      case Kind::IsSet: {
+        const std::string* v = fact(n.fact);
+        const bool held = (v != nullptr) != n.negated;
+        if (checks) {
+          checks->push_back({n.fact.spelling + (v ? " is set (" + quote(*v) + ")" : std::string(" is not set")), held, n.loc});
+        }
+        return held;
+      }
+      case Kind::Exists: {
+        std::string path, missing;
+        if (!render(n.path, path, &missing)) {
+          if (checks) checks->push_back({"exists: " + missing + " is not set", false, n.loc});
+          return false;
+        }
+        const bool held = in_.file_exists && in_.file_exists(path);
+        if (checks) checks->push_back({"file " + quote(path) + (held ? " exists" : " does not exist"), held, n.loc});
+        return held;
+      }
+      case Kind::Command: return eval_command(n, checks);
+    }
+    return false;
+  }
+
+  bool eval_fact(const ConditionNode& n, Checks* checks) {
+    const std::string* v = fact(n.fact);
+    if (!v) {
+      if (checks) checks->push_back({n.fact.spelling + " is not set", false, n.loc});
+      return false;
+    }
+    return test_string(n.test, *v, n.fact.spelling, n.loc, checks);
+  }
+
+  // Applies a string test to `value`; `subject` names it in the explanation.
+  bool test_string(const CompiledStringTest& t, const std::string& value, const std::string& subject,
+                   const ast::Location& loc, Checks* checks) {
+    using ast::Op;
+    bool held = false;
+    std::string operand;
+    std::string missing;
+    if (t.regex) {
+      try {
+        boost::smatch m;
+        held = t.op == Op::Matches ? boost::regex_match(value, m, *t.regex->regex)
+                                   : boost::regex_search(value, m, *t.regex->regex);
+        if (held) {
+          for (const auto& name : t.regex->group_names) {
+            const auto& g = m[name];
+            captures_.emplace_back(name, g.matched ? g.str() : std::string());
+          }
+        }
+      } catch (const std::runtime_error& e) {
+        if (checks) {
+          checks->push_back({subject + ": regex /" + t.regex->pattern + "/ gave up: " + e.what(), false, loc});
+        }
+        return false;
+      }
+      if (checks) {
+        const char* verb = t.op == Op::Matches ? (held ? " matches /" : " does not match /")
+                                               : (held ? " contains a match of /" : " has no match of /");
+        checks->push_back({subject + " " + quote(value) + verb + t.regex->pattern + "/", held, loc});
+      }
+      return held;
+    }
+    if (t.op == Op::In) {
+      for (const auto& item : t.list) {
+        if (!render(item, operand, &missing)) continue;
+        if (operand == value) {
+          held = true;
+          break;
+        }
+      }
+      if (checks) {
+        checks->push_back({subject + " " + quote(value) + (held ? " is in " : " is not in ") + t.list_spelling, held, loc});
+      }
+      return held;
+    }
+    if (!render(t.text, operand, &missing)) {
+      if (checks) checks->push_back({subject + ": cannot compare, " + missing + " is not set", false, loc});
+      return false;
+    }
+    const char* verb = "";
+    switch (t.op) {
+      case Op::Equal:
+        held = value == operand;
+        if (checks) {
+          checks->push_back({held ? subject + " is " + quote(value) : subject + " is " + quote(value) + ", not " + quote(operand), held, loc});
+        }
+        return held;
+      case Op::NotEqual:
+        held = value != operand;
+        if (checks) {
+          checks->push_back({held ? subject + " " + quote(value) + " is not " + quote(operand) : subject + " is " + quote(value), held, loc});
+        }
+        return held;
+      case Op::StartsWith:
+        held = starts_with(value, operand);
+        verb = held ? " starts with " : " does not start with ";
+        break;
+      case Op::EndsWith:
+        held = ends_with(value, operand);
+        verb = held ? " ends with " : " does not end with ";
+        break;
+      case Op::Contains:
+        held = value.find(operand) != std::string::npos;
+        verb = held ? " contains " : " does not contain ";
+        break;
+      case Op::Inside:
+        held = paths::inside(value, operand);
+        verb = held ? " is inside " : " is not inside ";
+        break;
+      case Op::Matches:
+      case Op::In: break;
+    }
+    if (checks) checks->push_back({subject + " " + quote(value) + verb + quote(operand), held, loc});
+    return held;
+  }
+
+  CommandMemo& run_command(const CompiledCommand& cmd, Argv argv) {
+    for (auto& m : commands_) {
+      if (m.argv == argv) return m;
+    }
+    CommandRequest req;
+    req.argv = argv;
+    double timeout = cmd.timeout_seconds ? *cmd.timeout_seconds
+                     : rule_->timeout_seconds ? *rule_->timeout_seconds
+                                              : in_.command_timeout.count() / 1000.0;
+    req.timeout = std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
+    if (!in_.kubeconfig_files.empty()) req.extra_env["KUBECONFIG"] = join_files();
+    if (cmd.cache_seconds) req.cache_ttl = std::chrono::seconds(static_cast<long long>(*cmd.cache_seconds));
+    req.cache_env = cmd.cache_env;
+    CommandResult result;
+    if (in_.executor) {
+      result = in_.executor->run(req);
+    } else {
+      result.status = CommandResult::Status::NotRun;
+      result.reason = "commands are disabled";
+    }
+    if (ex_) {
+      Explanation::CommandTrace t;
+      t.argv = argv;
+      t.status = status_text(result);
+      t.duration = result.duration;
+      t.output_head = head(result.out);
+      t.error_head = head(result.err);
+      t.from_cache = result.from_cache;
+      t.cache_age = result.cache_age;
+      ex_->commands.push_back(std::move(t));
+    }
+    commands_.push_back({std::move(argv), std::move(result), false, false, {}, {}, {}, {}});
+    return commands_.back();
+  }
+
+  static std::string status_text(const CommandResult& r) {
+    if (r.status == CommandResult::Status::Exited) return "exit " + std::to_string(r.exit_code);
+    if (!r.reason.empty()) return r.reason;
+    if (r.status == CommandResult::Status::Signaled) return "killed by signal " + std::to_string(r.signal);
+    return "did not run";
+  }
+
+  bool eval_command(const ConditionNode& n, Checks* checks) {
+    const CompiledCommand& cmd = *n.command;
+    Argv argv;
+    for (const auto& arg : cmd.argv) {
+      std::string text, missing;
+      if (!render(arg, text, &missing)) {
+        if (checks) checks->push_back({"command not run: " + missing + " is not set", false, n.loc});
+        return false;
+      }
+      argv.push_back(std::move(text));
+    }
+    CommandMemo& memo = run_command(cmd, argv);
+    const CommandResult& r = memo.result;
+    const std::string shown = "`" + describe_argv(memo.argv) + "`";
+    using CK = ast::CommandTest::Kind;
+    if (cmd.test == CK::Exits) {
+      const bool held = r.status == CommandResult::Status::Exited && r.exit_code == cmd.exit_status;
+      if (checks) checks->push_back({shown + " " + status_text(r) + (held ? "" : ", not exit " + std::to_string(cmd.exit_status)), held, n.loc});
+      return held;
+    }
+    if (!r.succeeded()) {
+      if (checks) checks->push_back({shown + " failed: " + status_text(r), false, n.loc});
+      return false;
+    }
+    if (cmd.test == CK::Succeeds) {
+      if (checks) checks->push_back({shown + " succeeded", true, n.loc});
+      return true;
+    }
+    if (cmd.test == CK::Output) return test_string(*cmd.string_test, r.out, "output of " + shown, n.loc, checks);
+    const bool json = cmd.test == CK::Json;
+    const nlohmann::json* doc = parsed(memo, json);
+    if (!doc) {
+      if (checks) {
+        checks->push_back({shown + " output is not " + std::string(json ? "JSON" : "YAML") + ": " +
+                               (json ? memo.json_error : memo.yaml_error), false, n.loc});
+      }
+      return false;
+    }
+    const std::string subject = shown + " " + (json ? "json " : "yaml ") + cmd.doc_path_spelling;
+    std::size_t seen = 0;
+    for (const nlohmann::json* value : docpath::select(*doc, cmd.doc_path)) {
+      std::optional<std::string> text;
+      if (cmd.projection) {
+        item_ = value;
+        std::string rendered;
+        if (render(*cmd.projection, rendered, nullptr)) text = std::move(rendered);
+        item_ = nullptr;
+      } else {
+        text = docpath::scalar_text(*value);
+      }
+      if (!text) continue;
+      ++seen;
+      const std::size_t mark = captures_.size();
+      if (test_string(*cmd.string_test, *text, subject, n.loc, nullptr)) {
+        if (checks) test_string_explained(*cmd.string_test, *text, subject, n.loc, checks, mark);
+        return true;
+      }
+      captures_.resize(mark);
+    }
+    if (checks) {
+      checks->push_back({subject + ": none of " + std::to_string(seen) + " selected value" + (seen == 1 ? "" : "s") +
+                             " satisfies " + describe_test(*cmd.string_test), false, n.loc});
+    }
+    return false;
+  }
+
+  // Re-runs a passing test with explanation on, keeping the captures of the first run.
+  void test_string_explained(const CompiledStringTest& t, const std::string& text, const std::string& subject,
+                             const ast::Location& loc, Checks* checks, std::size_t mark) {
+    const auto saved = captures_;
+    test_string(t, text, subject, loc, checks);
+    captures_ = saved;
+    (void)mark;
+  }
+
+  std::string describe_test(const CompiledStringTest& t) {
+    using ast::Op;
+    if (t.regex) return std::string(t.op == Op::Matches ? "matches /" : "contains /") + t.regex->pattern + "/";
+    if (t.op == Op::In) return "in " + t.list_spelling;
+    static const char* names[] = {"==", "!=", "starts-with", "ends-with", "contains", "matches", "inside", "in"};
+    return std::string(names[static_cast<int>(t.op)]) + " \"" + t.text.spelling + "\"";
+  }
+
+  const nlohmann::json* parsed(CommandMemo& m, bool json) {
+    if (json) {
+      if (!m.json_parsed) {
+        m.json = docpath::parse_json(m.result.out, &m.json_error);
+        m.json_parsed = true;
+      }
+      return m.json ? &*m.json : nullptr;
+    }
+    if (!m.yaml_parsed) {
+      m.yaml = docpath::parse_yaml(m.result.out, &m.yaml_error);
+      m.yaml_parsed = true;
+    }
+    return m.yaml ? &*m.yaml : nullptr;
+  }
+
+  static const std::string kTrue, kFalse;
+
+  const RuleSet& rules_;
+  const EvaluationInput& in_;
+  Explanation* ex_;
+  const CompiledRule* rule_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> captures_;
+  const nlohmann::json* item_ = nullptr;
+  std::map<std::string, std::optional<std::string>, std::less<>> env_;
+  std::optional<std::map<std::string, std::string>> skaffold_;
+  std::optional<ServerUrl> server_url_;
+  std::optional<std::string> kubeconfig_files_;
+  std::array<std::optional<std::string>, kFieldCount> decision_;
+  std::deque<CommandMemo> commands_;  // stable references while a predicate uses one
+};
+
+const std::string Evaluation::kTrue = "true";
+const std::string Evaluation::kFalse = "false";
+
+}  // namespace
+
+Decision evaluate(const RuleSet& rules, const EvaluationInput& input, Explanation* explanation) {
+  return Evaluation(rules, input, explanation).run();
+}
+
+}  // namespace lcrules

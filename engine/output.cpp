@@ -1,0 +1,192 @@
+#include "engine/output.hpp"
+
+namespace lcrules {
+namespace {
+
+std::string pipeline_text(const std::vector<Argv>& pipeline) {
+  std::string out;
+  for (const auto& argv : pipeline) {
+    if (!out.empty()) out += " | ";
+    Argv shown = argv;
+    for (auto& a : shown) {
+      if (a == "{IMAGE}") a = "IMAGE";
+    }
+    out += describe_argv(shown);
+  }
+  return out;
+}
+
+const char* outcome_name(Explanation::RuleTrace::Outcome o) {
+  switch (o) {
+    case Explanation::RuleTrace::Outcome::Matched: return "matched";
+    case Explanation::RuleTrace::Outcome::NotMatched: return "not-matched";
+    case Explanation::RuleTrace::Outcome::Skipped: return "skipped";
+  }
+  return "";
+}
+
+std::string fields_text(const std::vector<Field>& fields) {
+  std::string out;
+  for (auto f : fields) out += (out.empty() ? "" : ", ") + std::string(field_name(f));
+  return out;
+}
+
+std::string last_changed(const CompiledRule& r) {
+  return r.changed_by.empty() ? location_text(r.loc) : location_text(r.changed_by.back());
+}
+
+std::string rule_ref(const CompiledRule* r) {
+  if (!r) return "default (no rule decided it)";
+  std::string out = "rule " + r->name + " (" + location_text(r->loc);
+  if (!r->changed_by.empty()) out += ", changed at " + location_text(r->changed_by.back());
+  return out + ")";
+}
+
+}  // namespace
+
+std::string location_text(const ast::Location& loc) { return loc.file + ":" + std::to_string(loc.line); }
+
+std::string summary_line(const Decision& d) {
+  std::string out = d.context + ": " + d.cluster + ", " + (d.local ? "local" : "remote");
+  if (d.cluster_name) out += ", cluster " + *d.cluster_name;
+  out += ": ";
+  if (d.load_images && d.load_command) {
+    out += "load images with `" + pipeline_text(*d.load_command) + "`";
+  } else if (d.load_images) {
+    out += "load images into the cluster";
+  } else if (d.push_images) {
+    out += "push images to " + (d.registry ? *d.registry : std::string("a registry"));
+  } else {
+    out += "no load and no push: the cluster uses the images built for it locally";
+  }
+  return out;
+}
+
+std::string render_text(const Decision& d, const Explanation* ex) {
+  std::string out = summary_line(d) + "\n";
+  for (const auto& n : d.notes) out += "note: " + n + "\n";
+  if (!ex) return out;
+  out += "\nWhy:\n";
+  for (const auto& f : ex->fields) {
+    std::string line = "  " + std::string(field_name(f.field)) + " = " + f.value;
+    if (line.size() < 34) line.resize(34, ' ');
+    out += line + "  by " + rule_ref(f.rule) + "\n";
+    if (f.replaced_rule || !f.replaced_value.empty()) {
+      out += "      (stage policy replaced " + f.replaced_value + " from " + rule_ref(f.replaced_rule) + ")\n";
+    }
+  }
+  out += "\nRules, in evaluation order:\n";
+  for (const auto& t : ex->rules) {
+    const CompiledRule& r = *t.rule;
+    out += "  [" + std::string(outcome_name(t.outcome)) + "] " + r.name + " (priority " + std::to_string(r.priority) +
+           (r.stage == ast::Stage::Policy ? ", stage policy" : "") + ", " + last_changed(r) + ")\n";
+    if (t.outcome == Explanation::RuleTrace::Outcome::Skipped) {
+      out += "      not evaluated: every field it sets (" + fields_text(t.lost) + ") was already decided\n";
+      continue;
+    }
+    for (const auto& c : t.checks) out += std::string(c.held ? "      held: " : "      failed: ") + c.text + "\n";
+    if (!t.decided.empty()) out += "      decided: " + fields_text(t.decided) + "\n";
+    if (!t.lost.empty()) out += "      lost to higher-priority rules: " + fields_text(t.lost) + "\n";
+    for (const auto& u : t.unset_values) out += "      not set: " + u + "\n";
+    for (const auto& n : t.notes) out += "      note: " + n + "\n";
+  }
+  if (ex->rules_not_reached) {
+    out += "  (" + std::to_string(ex->rules_not_reached) + " more rule" + (ex->rules_not_reached == 1 ? "" : "s") +
+           " not evaluated: every field was decided)\n";
+  }
+  if (!ex->commands.empty()) {
+    out += "\nCommands run:\n";
+    for (const auto& c : ex->commands) {
+      out += "  `" + describe_argv(c.argv) + "`: " + c.status;
+      if (c.from_cache) {
+        out += " (cached result, " + std::to_string(c.cache_age.count()) + "s old)";
+      } else {
+        out += " in " + std::to_string(c.duration.count() / 1000) + " ms";
+      }
+      out += "\n";
+      if (!c.output_head.empty()) out += "      output: " + c.output_head + "\n";
+      if (!c.error_head.empty()) out += "      stderr: " + c.error_head + "\n";
+    }
+  }
+  if (!ex->problems.empty()) {
+    out += "\nFacts not available:\n";
+    for (const auto& p : ex->problems) out += "  " + p.fact + ": " + p.reason + "\n";
+  }
+  return out;
+}
+
+nlohmann::ordered_json explanation_json(const Explanation& ex) {
+  using json = nlohmann::ordered_json;
+  auto rule_json = [](const CompiledRule* r) -> json {
+    if (!r) return nullptr;
+    json changed = json::array();
+    for (const auto& c : r->changed_by) changed.push_back(location_text(c));
+    return {{"name", r->name}, {"file", r->loc.file}, {"line", r->loc.line}, {"changed_by", changed}};
+  };
+  auto field_list = [](const std::vector<Field>& fields) {
+    json arr = json::array();
+    for (auto f : fields) arr.push_back(field_name(f));
+    return arr;
+  };
+  json fields = json::array();
+  for (const auto& f : ex.fields) {
+    json item = {{"field", field_name(f.field)}, {"value", f.value}, {"rule", rule_json(f.rule)}};
+    if (f.replaced_rule || !f.replaced_value.empty()) {
+      item["replaced"] = {{"value", f.replaced_value}, {"rule", rule_json(f.replaced_rule)}};
+    }
+    fields.push_back(std::move(item));
+  }
+  json rules = json::array();
+  for (const auto& t : ex.rules) {
+    json checks = json::array();
+    for (const auto& c : t.checks) {
+      checks.push_back({{"text", c.text}, {"held", c.held}, {"at", location_text(c.loc)}});
+    }
+    json item = rule_json(t.rule);
+    item["priority"] = t.rule->priority;
+    item["stage"] = t.rule->stage == ast::Stage::Policy ? "policy" : "identify";
+    item["outcome"] = outcome_name(t.outcome);
+    item["checks"] = std::move(checks);
+    item["decided"] = field_list(t.decided);
+    item["lost"] = field_list(t.lost);
+    item["unset"] = t.unset_values;
+    item["notes"] = t.notes;
+    rules.push_back(std::move(item));
+  }
+  json commands = json::array();
+  for (const auto& c : ex.commands) {
+    commands.push_back({{"argv", c.argv},
+                        {"status", c.status},
+                        {"duration_ms", c.duration.count() / 1000.0},
+                        {"output", c.output_head},
+                        {"stderr", c.error_head},
+                        {"cached", c.from_cache},
+                        {"cache_age_seconds", c.cache_age.count()}});
+  }
+  json problems = json::array();
+  for (const auto& p : ex.problems) problems.push_back({{"fact", p.fact}, {"reason", p.reason}});
+  return {{"fields", fields},
+          {"rules", rules},
+          {"rules_not_reached", ex.rules_not_reached},
+          {"commands", commands},
+          {"problems", problems}};
+}
+
+nlohmann::ordered_json decision_json(const Decision& d, const Explanation* ex) {
+  using json = nlohmann::ordered_json;
+  auto nullable = [](const std::optional<std::string>& s) -> json { return s ? json(*s) : json(nullptr); };
+  json out = {{"context", d.context},
+              {"cluster", d.cluster},
+              {"local", d.local},
+              {"cluster_name", nullable(d.cluster_name)},
+              {"kubeconfig_cluster", nullable(d.kubeconfig_cluster)},
+              {"load_images", d.load_images},
+              {"push_images", d.push_images},
+              {"load_command", d.load_command ? json(*d.load_command) : json(nullptr)},
+              {"registry", nullable(d.registry)},
+              {"notes", d.notes}};
+  if (ex) out["explain"] = explanation_json(*ex);
+  return out;
+}
+
+}  // namespace lcrules

@@ -1,0 +1,127 @@
+// The checked, compiled rule set: what the loader builds from parsed files and the
+// evaluator runs. Facts, macros, lists, regexes and captures are resolved here, at load
+// time, so evaluation does no name lookups and compiles nothing.
+#pragma once
+
+#include <boost/regex.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/docpath.hpp"
+#include "grammar/ast.hpp"
+
+namespace lcrules {
+
+enum class Field : std::uint8_t { Cluster, Local, ClusterName, LoadImages, PushImages, LoadCommand, Registry };
+inline constexpr std::size_t kFieldCount = 7;
+inline constexpr std::uint32_t kAllFields = (1u << kFieldCount) - 1;
+inline constexpr std::uint32_t field_bit(Field f) { return 1u << static_cast<unsigned>(f); }
+const char* field_name(Field f);
+std::optional<Field> parse_field(std::string_view name);
+
+// A fact, identified at load time.
+struct FactRef {
+  enum class Kind : std::uint8_t {
+    ContextName, ContextCluster, ContextUser, ContextNamespace, ContextFile, ContextExtension,
+    ClusterName, ClusterServer, ClusterScheme, ClusterHost, ClusterPort, ClusterCertificateAuthority,
+    ClusterExtension, UserName, UserExecCommand, Env, Skaffold, SkaffoldBuildLocalPush,
+    OptionProbeCluster, KubeconfigFiles, Decision, Match, Item
+  };
+  Kind kind = Kind::ContextName;
+  std::string key;       // Env: variable; *Extension: "NAME.KEY"; Skaffold: key; Decision: field; Match: group; Item: dotted keys
+  std::string spelling;  // as written, for explanations
+};
+
+struct CompiledTemplate;
+struct CompiledReference {
+  FactRef fact;
+  ast::Reference::Modifier modifier = ast::Reference::Modifier::None;
+  std::shared_ptr<const CompiledTemplate> argument;
+};
+struct CompiledTemplate {
+  std::vector<std::variant<std::string, CompiledReference>> parts;
+  std::string spelling;  // source-like text for explanations: "${env.HOME}/.minikube"
+  bool is_literal() const { return parts.empty() || (parts.size() == 1 && parts[0].index() == 0); }
+};
+
+struct CompiledRegex {
+  std::shared_ptr<const boost::regex> regex;
+  std::string pattern;  // as written
+  std::vector<std::string> group_names;
+};
+
+struct CompiledStringTest {
+  ast::Op op = ast::Op::Equal;
+  CompiledTemplate text;             // Equal .. EndsWith, Contains (string), Inside
+  std::optional<CompiledRegex> regex;  // Matches, Contains (regex)
+  std::vector<CompiledTemplate> list;  // In
+  std::string list_spelling;           // "docker_desktop_names" or "[...]"
+};
+
+struct CompiledCommand {
+  std::vector<CompiledTemplate> argv;
+  std::optional<double> timeout_seconds;
+  std::optional<double> cache_seconds;
+  std::vector<std::string> cache_env;
+  ast::CommandTest::Kind test = ast::CommandTest::Kind::Succeeds;
+  int exit_status = 0;
+  std::string doc_path_spelling;
+  docpath::Path doc_path;
+  std::optional<CompiledTemplate> projection;
+  std::optional<CompiledStringTest> string_test;
+};
+
+struct ConditionNode {
+  enum class Kind : std::uint8_t { And, Or, Not, Macro, Fact, IsSet, Exists, Command };
+  Kind kind = Kind::And;
+  ast::Location loc;
+  std::vector<ConditionNode> children;  // And/Or: operands; Not/Macro: one
+  std::string macro_name;
+  FactRef fact;                 // Fact, IsSet
+  bool negated = false;         // IsSet: `is not set`
+  CompiledStringTest test;      // Fact
+  CompiledTemplate path;        // Exists
+  std::shared_ptr<const CompiledCommand> command;  // Command
+};
+
+using CompiledValue = std::variant<bool, ast::Null, CompiledTemplate, std::vector<std::vector<CompiledTemplate>>>;
+
+struct CompiledSet {
+  Field field = Field::Cluster;
+  CompiledValue value;
+  ast::Location loc;
+};
+
+struct CompiledRule {
+  std::string name;
+  ast::Location loc;      // where it was defined
+  int priority = 100;
+  ast::Stage stage = ast::Stage::Identify;
+  std::string description;
+  std::optional<double> timeout_seconds;
+  std::optional<ConditionNode> when;  // none: always
+  std::vector<CompiledSet> sets;
+  std::vector<CompiledTemplate> notes;
+  std::uint32_t field_mask = 0;
+  std::size_t file_index = 0;  // load order of the defining file
+  std::size_t position = 0;    // order inside that file
+  std::vector<ast::Location> changed_by;  // overrides applied, in order
+  std::optional<ast::Location> disabled_by;
+};
+
+struct RuleSet {
+  RuleSet() = default;
+  RuleSet(RuleSet&&) = default;
+  RuleSet& operator=(RuleSet&&) = default;
+  RuleSet(const RuleSet&) = delete;  // `active` points into `rules`
+  RuleSet& operator=(const RuleSet&) = delete;
+
+  std::vector<std::string> files;  // in load order
+  std::vector<CompiledRule> rules;  // every rule, including disabled ones, in evaluation order
+  std::vector<const CompiledRule*> active;  // enabled rules in evaluation order
+};
+
+}  // namespace lcrules
