@@ -1,9 +1,11 @@
 #include "engine/evaluator.hpp"
 
 #include <array>
+#include <algorithm>
 #include <deque>
 #include <memory>
 
+#include "engine/checker.hpp"
 #include "engine/docpath.hpp"
 #include "engine/paths.hpp"
 
@@ -69,6 +71,8 @@ class Evaluation {
  public:
   Evaluation(const RuleSet& rules, const EvaluationInput& input, Explanation* ex)
       : rules_(rules), in_(input), ex_(ex) {}
+
+  friend std::vector<FactValue> lcrules::list_facts(const RuleSet&, const EvaluationInput&, bool);
 
   Decision run() {
     Decision d;
@@ -693,6 +697,94 @@ const std::string Evaluation::kFalse = "false";
 
 Decision evaluate(const RuleSet& rules, const EvaluationInput& input, Explanation* explanation) {
   return Evaluation(rules, input, explanation).run();
+}
+
+namespace {
+
+void collect_refs(const ConditionNode& n, std::vector<const FactRef*>& facts,
+                  std::vector<std::pair<const CompiledCommand*, const CompiledRule*>>& commands,
+                  const CompiledRule* rule) {
+  if (n.kind == Kind::Fact || n.kind == Kind::IsSet) facts.push_back(&n.fact);
+  if (n.kind == Kind::Command) commands.emplace_back(n.command.get(), rule);
+  for (const auto& c : n.children) collect_refs(c, facts, commands, rule);
+}
+
+void collect_template_refs(const CompiledTemplate& t, std::vector<const FactRef*>& facts) {
+  for (const auto& part : t.parts) {
+    if (const auto* ref = std::get_if<CompiledReference>(&part)) {
+      facts.push_back(&ref->fact);
+      if (ref->argument) collect_template_refs(*ref->argument, facts);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<FactValue> list_facts(const RuleSet& rules, const EvaluationInput& input, bool run_commands) {
+  Explanation ex;
+  Evaluation ev(rules, input, run_commands ? &ex : nullptr);
+  std::vector<FactValue> out;
+  auto add = [&](const std::string& name) {
+    auto ref = resolve_fact(name);
+    const std::string* v = ref ? ev.fact(*ref) : nullptr;
+    out.push_back({name, v ? std::optional(*v) : std::nullopt, {}});
+  };
+  for (const char* name : {"context.name", "context.cluster", "context.user", "context.namespace", "context.file"}) add(name);
+  for (const auto& [key, value] : input.context.context_extensions) out.push_back({"context.extension." + key, value, {}});
+  for (const char* name : {"cluster.name", "cluster.server", "cluster.server.scheme", "cluster.server.host",
+                           "cluster.server.port", "cluster.certificate-authority"}) {
+    add(name);
+  }
+  for (const auto& [key, value] : input.context.cluster_extensions) out.push_back({"cluster.extension." + key, value, {}});
+  for (const char* name : {"user.name", "user.exec.command", "kubeconfig.files", "option.probe-cluster",
+                           "skaffold.local-cluster", "skaffold.kind-disable-load", "skaffold.k3d-disable-load",
+                           "skaffold.build.local.push"}) {
+    add(name);
+  }
+  std::vector<const FactRef*> facts;
+  std::vector<std::pair<const CompiledCommand*, const CompiledRule*>> commands;
+  for (const auto& rule : rules.rules) {
+    if (rule.when) collect_refs(*rule.when, facts, commands, &rule);
+    for (const auto& set : rule.sets) {
+      if (const auto* t = std::get_if<CompiledTemplate>(&set.value)) collect_template_refs(*t, facts);
+    }
+    for (const auto& note : rule.notes) collect_template_refs(note, facts);
+  }
+  std::vector<std::string> env_names;
+  for (const auto* f : facts) {
+    if (f->kind == FactRef::Kind::Env && std::find(env_names.begin(), env_names.end(), f->key) == env_names.end()) {
+      env_names.push_back(f->key);
+    }
+  }
+  std::sort(env_names.begin(), env_names.end());
+  for (const auto& name : env_names) add("env." + name);
+  std::vector<std::string> seen;
+  for (const auto& [cmd, rule] : commands) {
+    ev.rule_ = rule;
+    std::string shown;
+    Argv argv;
+    bool complete = true;
+    for (const auto& arg : cmd->argv) {
+      std::string text;
+      if (!ev.render(arg, text, nullptr)) {
+        complete = false;
+        text = arg.spelling;
+      }
+      argv.push_back(text);
+    }
+    shown = describe_argv(argv);
+    if (std::find(seen.begin(), seen.end(), shown) != seen.end()) continue;
+    seen.push_back(shown);
+    FactValue row{"command", shown, "used by rule " + rule->name};
+    if (run_commands && complete) {
+      auto& memo = ev.run_command(*cmd, argv);
+      row.detail = Evaluation::status_text(memo.result) + "; output: " + head(memo.result.out) + "; used by rule " + rule->name;
+    } else if (!complete) {
+      row.detail = "cannot run here: a fact it needs is not set; used by rule " + rule->name;
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
 }
 
 }  // namespace lcrules

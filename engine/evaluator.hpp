@@ -95,3 +95,18 @@ Decision evaluate(const RuleSet& rules, const EvaluationInput& input, Explanatio
 std::string describe_argv(const Argv& argv);
 
 }  // namespace lcrules
+
+namespace lcrules {
+
+// One row of `lcrules facts`.
+struct FactValue {
+  std::string name;                  // "cluster.server.host", "env.MINIKUBE_HOME", "command"
+  std::optional<std::string> value;  // absent facts have none
+  std::string detail;                // commands: status and where it is used
+};
+
+// The facts a rule can use for this context: the kubeconfig facts, every env./skaffold.
+// fact the rule set reads, and the commands it can run (run only with `run_commands`).
+std::vector<FactValue> list_facts(const RuleSet& rules, const EvaluationInput& input, bool run_commands);
+
+}  // namespace lcrules

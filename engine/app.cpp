@@ -1,0 +1,276 @@
+#include "engine/app.hpp"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "engine/output.hpp"
+#include "engine/skaffold_config.hpp"
+
+namespace lcrules {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string dump(const nlohmann::ordered_json& j) {
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+std::string canonical_or_self(const std::string& p) {
+  std::error_code ec;
+  auto c = fs::weakly_canonical(p, ec);
+  return ec ? p : c.string();
+}
+
+// The kubeconfig files' modification times: cached command results depend on them
+// (`minikube start` rewrites the kubeconfig).
+std::string kubeconfig_cache_key(const std::vector<std::string>& files) {
+  std::string key;
+  for (const auto& f : files) {
+    struct stat st {};
+    key += f + "@";
+    if (::stat(f.c_str(), &st) == 0) {
+      key += std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+    }
+    key += ";";
+  }
+  return key;
+}
+
+struct Prepared {
+  Kubeconfig kubeconfig;
+  EvaluationInput input;
+};
+
+// Reads the kubeconfig and fills the input from the real environment. Prints the error
+// and returns nullopt on bad input.
+std::optional<Prepared> prepare(const EvalOptions& opts) {
+  const std::string home = home_dir();
+  const auto files = Kubeconfig::locate(opts.kubeconfig, env_var("KUBECONFIG"), home);
+  Prepared p;
+  try {
+    p.kubeconfig = Kubeconfig::load(files, !opts.kubeconfig.empty());
+  } catch (const KubeconfigError& e) {
+    std::cerr << e.what() << "\n";
+    return std::nullopt;
+  }
+  std::string context = opts.context;
+  if (context.empty()) {
+    if (!p.kubeconfig.current_context()) {
+      std::string where;
+      for (const auto& f : files) where += (where.empty() ? "" : ", ") + f;
+      std::cerr << "lcrules: error: no context: give --context NAME, or set current-context in the kubeconfig ("
+                << (p.kubeconfig.files_read().empty() ? "none found; looked for " + where : "read " + where) << ")\n";
+      return std::nullopt;
+    }
+    context = *p.kubeconfig.current_context();
+  }
+  spdlog::debug("classifying context '{}' ({} kubeconfig file(s) read)", context, p.kubeconfig.files_read().size());
+  EvaluationInput& in = p.input;
+  in.context = p.kubeconfig.resolve(context);
+  in.kubeconfig_files = p.kubeconfig.files_read();
+  in.getenv = [](const std::string& name) { return env_var(name); };
+  in.file_exists = [](const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+  };
+  in.skaffold_config = [home, context]() {
+    const std::string path = home + "/.skaffold/config";
+    spdlog::debug("reading Skaffold's global config {}", path);
+    return SkaffoldGlobalConfig::load(path).resolve(context);
+  };
+  if (!opts.skaffold_yaml.empty()) {
+    try {
+      in.skaffold_build_local_push = read_skaffold_yaml_push(opts.skaffold_yaml);
+    } catch (const ConfigError& e) {
+      std::cerr << e.what() << "\n";
+      return std::nullopt;
+    }
+  }
+  in.probe_cluster = opts.probe_cluster;
+  in.command_timeout = std::chrono::milliseconds(static_cast<long long>(opts.command_timeout * 1000));
+  return p;
+}
+
+// Owns the executors an evaluation uses: real processes behind the result cache, or none.
+struct Executors {
+  explicit Executors(const EvalOptions& opts, const std::vector<std::string>& kubeconfig_files)
+      : process(opts.deadline ? std::optional(std::chrono::steady_clock::now() +
+                                              std::chrono::milliseconds(static_cast<long long>(*opts.deadline * 1000)))
+                              : std::nullopt),
+        cache(process, cache_dir(), kubeconfig_cache_key(kubeconfig_files)) {
+    if (opts.no_exec) {
+      active = &no_exec;
+    } else if (opts.no_cache) {
+      active = &process;
+    } else {
+      active = &cache;
+    }
+  }
+  static std::string cache_dir() {
+    auto xdg = env_var("XDG_CACHE_HOME");
+    return (xdg && !xdg->empty() ? *xdg : home_dir() + "/.cache") + "/lcrules";
+  }
+  ProcessExecutor process;
+  CachingExecutor cache;
+  NoExecExecutor no_exec;
+  CommandExecutor* active = nullptr;
+};
+
+}  // namespace
+
+std::optional<std::string> env_var(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v ? std::optional<std::string>(v) : std::nullopt;
+}
+
+std::string home_dir() {
+  if (auto h = env_var("HOME"); h && !h->empty()) return *h;
+  if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  return "/";
+}
+
+RuleSources rule_sources(const RuleOptions& opts) {
+  RuleSources s;
+  s.shipped_dir = find_shipped_rules(opts.shipped_fallback);
+  auto sys = env_var("LCRULES_SYSTEM_DIR");
+  s.system_dir = sys && !sys->empty() ? *sys : "/etc/lcrules";
+  auto xdg = env_var("XDG_CONFIG_HOME");
+  s.user_dir = (xdg && !xdg->empty() ? *xdg : home_dir() + "/.config") + "/lcrules";
+  s.extra = opts.extra;
+  s.no_default_rules = opts.no_default_rules;
+  s.no_user_rules = opts.no_user_rules;
+  return s;
+}
+
+std::optional<RuleSet> load_active_rules(const RuleOptions& opts) {
+  std::vector<std::string> errors;
+  const RuleSources sources = rule_sources(opts);
+  if (!sources.shipped_dir && !opts.no_default_rules) spdlog::warn("no shipped rules found");
+  auto files = collect_rule_files(sources, errors);
+  LoadResult loaded;
+  if (errors.empty()) loaded = load_rule_set(files);
+  for (const auto& e : loaded.errors) errors.push_back(e);
+  if (!errors.empty()) {
+    for (const auto& e : errors) std::cerr << e << (e.empty() || e.back() != '\n' ? "\n" : "");
+    return std::nullopt;
+  }
+  spdlog::debug("loaded {} rules from {} files", loaded.rule_set->rules.size(), files.size());
+  return std::move(loaded.rule_set);
+}
+
+int run_eval(const EvalOptions& opts, const RuleOptions& rule_opts, bool json) {
+  auto rules = load_active_rules(rule_opts);
+  if (!rules) return kExitInput;
+  auto prepared = prepare(opts);
+  if (!prepared) return kExitInput;
+  Executors executors(opts, prepared->input.kubeconfig_files);
+  prepared->input.executor = executors.active;
+  Explanation ex;
+  Decision d;
+  try {
+    d = evaluate(*rules, prepared->input, opts.explain ? &ex : nullptr);
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitInput;
+  }
+  const Explanation* shown = opts.explain ? &ex : nullptr;
+  std::cout << (json ? dump(decision_json(d, shown)) : render_text(d, shown));
+  return kExitOk;
+}
+
+int run_check(const std::vector<std::string>& paths, const RuleOptions& rule_opts) {
+  if (paths.empty()) return load_active_rules(rule_opts) ? kExitOk : kExitInput;
+  // Checking given files loads the shipped rules first (so an override of a shipped rule
+  // checks), unless the given paths are the shipped rules themselves.
+  std::vector<std::string> errors;
+  std::vector<RuleFileRef> files;
+  const auto shipped = find_shipped_rules(rule_opts.shipped_fallback);
+  bool includes_shipped = false;
+  for (const auto& p : paths) {
+    if (shipped && canonical_or_self(p) == canonical_or_self(*shipped)) includes_shipped = true;
+  }
+  if (shipped && !rule_opts.no_default_rules && !includes_shipped) {
+    files = collect_paths({*shipped}, RuleOrigin::Shipped, errors);
+  }
+  // Checking runs nothing, so the files are not subject to the ownership checks.
+  for (auto& f : collect_paths(paths, RuleOrigin::Shipped, errors)) files.push_back(std::move(f));
+  auto loaded = load_rule_set(files);
+  for (const auto& e : loaded.errors) errors.push_back(e);
+  for (const auto& e : errors) std::cerr << e << (e.empty() || e.back() != '\n' ? "\n" : "");
+  return errors.empty() ? kExitOk : kExitInput;
+}
+
+int run_rules(const RuleOptions& rule_opts, bool json) {
+  auto rules = load_active_rules(rule_opts);
+  if (!rules) return kExitInput;
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  std::string text;
+  for (const auto& r : rules->rules) {
+    std::string status = "active";
+    if (r.disabled_by) {
+      status = "disabled at " + location_text(*r.disabled_by);
+    } else if (!r.changed_by.empty()) {
+      status = "overridden at ";
+      for (std::size_t i = 0; i < r.changed_by.size(); ++i) status += (i ? ", " : "") + location_text(r.changed_by[i]);
+    }
+    const char* stage = r.stage == ast::Stage::Policy ? "policy" : "identify";
+    nlohmann::ordered_json changed = nlohmann::ordered_json::array();
+    for (const auto& c : r.changed_by) changed.push_back(location_text(c));
+    arr.push_back({{"name", r.name},
+                   {"priority", r.priority},
+                   {"stage", stage},
+                   {"file", r.loc.file},
+                   {"line", r.loc.line},
+                   {"status", r.disabled_by ? "disabled" : r.changed_by.empty() ? "active" : "overridden"},
+                   {"changed_by", changed},
+                   {"description", r.description}});
+    char prio[16];
+    std::snprintf(prio, sizeof prio, "%5d", r.priority);
+    text += std::string(prio) + "  " + stage + (r.stage == ast::Stage::Policy ? "    " : "  ") + r.name + "  " +
+            location_text(r.loc) + "  " + status + "\n";
+  }
+  std::cout << (json ? dump(arr) : text);
+  return kExitOk;
+}
+
+int run_facts(const EvalOptions& opts, const RuleOptions& rule_opts, bool json, bool run_commands) {
+  auto rules = load_active_rules(rule_opts);
+  if (!rules) return kExitInput;
+  auto prepared = prepare(opts);
+  if (!prepared) return kExitInput;
+  Executors executors(opts, prepared->input.kubeconfig_files);
+  prepared->input.executor = executors.active;
+  std::vector<FactValue> facts;
+  try {
+    facts = list_facts(*rules, prepared->input, run_commands);
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitInput;
+  }
+  if (json) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (const auto& f : facts) {
+      nlohmann::ordered_json row = {{"fact", f.name}, {"value", f.value ? nlohmann::ordered_json(*f.value) : nullptr}};
+      if (!f.detail.empty()) row["detail"] = f.detail;
+      arr.push_back(std::move(row));
+    }
+    std::cout << dump(arr);
+    return kExitOk;
+  }
+  for (const auto& f : facts) {
+    std::string line = f.name;
+    if (line.size() < 32) line.resize(32, ' ');
+    line += " " + (f.value ? "'" + *f.value + "'" : std::string("(not set)"));
+    if (!f.detail.empty()) line += "  [" + f.detail + "]";
+    std::cout << line << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace lcrules
