@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs one CLI test case: the real lcrules binary in a sandbox, compared with golden files.
+#
+#   run_case.sh CASE_DIR LCRULES_BINARY
+#
+# A case is a folder (a new case is a new folder, no code):
+#   args        the arguments, one per line (no shell quoting needed; `$HOME` and `$CASE`
+#               are replaced by the sandbox home and the case folder)
+#   home/       copied to the sandbox HOME (e.g. home/.kube/config, home/.config/lcrules/)
+#   bin/        fake tools put first on PATH; they may append their argv to $LCRULES_TEST_LOG
+#   fakes       optional: names of shared fake tools from tests/cli/fakes/ to put on PATH
+#   env         optional VAR=value lines to export (same replacements as args)
+#   setup       optional bash script run in the sandbox before lcrules (chmod, touch, ...)
+#   stdout, stderr, exit   expected output and exit status (sandbox paths written as $HOME, $REPO)
+#   commands    optional: expected log of the fake tools' argv (empty file: no command ran)
+# LCRULES_UPDATE_GOLDEN=1 writes the actual results as the expected ones.
+set -u
+case_dir=$(cd "$1" && pwd)
+binary=$2
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+sandbox=$(mktemp -d)
+trap 'chmod -R u+w "$sandbox" 2>/dev/null; rm -rf "$sandbox"' EXIT
+chmod 700 "$sandbox"
+home="$sandbox/home"
+mkdir -p "$home" "$sandbox/fakebin"
+[ -d "$case_dir/home" ] && cp -R "$case_dir/home/." "$home/"
+[ -d "$case_dir/bin" ] && cp -R "$case_dir/bin/." "$sandbox/fakebin/" && chmod +x "$sandbox/fakebin/"*
+if [ -f "$case_dir/fakes" ]; then
+  for tool in $(cat "$case_dir/fakes"); do cp "$repo/tests/cli/fakes/$tool" "$sandbox/fakebin/$tool"; done
+  chmod +x "$sandbox/fakebin/"*
+fi
+# Files in a checkout carry the checkout's umask: make the sandbox's rule folders private.
+chmod -R go-w "$home"
+
+subst() { sed -e "s|\$HOME|$home|g" -e "s|\$CASE|$case_dir|g" -e "s|\$REPO|$repo|g"; }
+
+args=()
+if [ -f "$case_dir/args" ]; then
+  while IFS= read -r line || [ -n "$line" ]; do
+    args+=("$(printf '%s' "$line" | subst)")
+  done <"$case_dir/args"
+fi
+
+env_vars=(
+  "HOME=$home" "PATH=$sandbox/fakebin:/usr/bin:/bin" "LCRULES_TEST_LOG=$sandbox/commands.log"
+  "LCRULES_SYSTEM_DIR=$sandbox/etc-lcrules" "LANG=C.UTF-8"
+)
+if [ -f "$case_dir/env" ]; then
+  while IFS= read -r line || [ -n "$line" ]; do
+    [ -n "$line" ] && env_vars+=("$(printf '%s' "$line" | subst)")
+  done <"$case_dir/env"
+fi
+
+if [ -f "$case_dir/setup" ]; then
+  (cd "$sandbox" && env -i "${env_vars[@]}" CASE="$case_dir" bash "$case_dir/setup") || { echo "setup failed"; exit 1; }
+fi
+
+touch "$sandbox/commands.log"
+(cd "$sandbox" && env -i "${env_vars[@]}" "$binary" "${args[@]}" >"$sandbox/out" 2>"$sandbox/err")
+status=$?
+
+normalise() { sed -e "s|$home|\$HOME|g" -e "s|$repo|\$REPO|g" -e "s|$sandbox|\$SANDBOX|g" "$1"; }
+
+if [ "${LCRULES_UPDATE_GOLDEN:-}" = 1 ]; then
+  normalise "$sandbox/out" >"$case_dir/stdout"
+  normalise "$sandbox/err" >"$case_dir/stderr"
+  echo "$status" >"$case_dir/exit"
+  [ -f "$case_dir/commands" ] && normalise "$sandbox/commands.log" >"$case_dir/commands"
+  echo "updated $case_dir"
+  exit 0
+fi
+
+fail=0
+compare() {  # expected-file actual-file label
+  if ! diff -u --label "expected $3" --label "actual $3" "$1" <(normalise "$2"); then fail=1; fi
+}
+compare "$case_dir/stdout" "$sandbox/out" stdout
+compare "$case_dir/stderr" "$sandbox/err" stderr
+[ -f "$case_dir/commands" ] && compare "$case_dir/commands" "$sandbox/commands.log" "commands run"
+expected_status=$(cat "$case_dir/exit")
+if [ "$status" != "$expected_status" ]; then
+  echo "exit status: expected $expected_status, got $status"
+  fail=1
+fi
+exit $fail
