@@ -1,0 +1,557 @@
+// parse_rules(): runs the grammar (grammar.hpp) into a PEGTL parse tree and converts the
+// tree into the syntax tree of ast.hpp.
+#include "grammar/parser.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <tao/pegtl/contrib/parse_tree.hpp>
+
+#include "grammar/grammar.hpp"
+
+namespace lcrules {
+namespace {
+
+namespace pegtl = TAO_PEGTL_NAMESPACE;
+namespace g = grammar;
+using Node = pegtl::parse_tree::node;
+
+// clang-format off
+template <typename Rule>
+using selector = pegtl::parse_tree::selector<
+    Rule,
+    pegtl::parse_tree::store_content::on<
+        g::version_number, g::rule_item, g::override_item, g::disable_item, g::macro_item, g::list_item,
+        g::rule_name, g::override_name, g::disable_name, g::macro_name, g::list_name,
+        g::priority_value, g::stage_value, g::description_value, g::timeout_property, g::when_property,
+        g::set_property, g::set_field, g::true_value, g::false_value, g::null_value, g::pipeline, g::argv,
+        g::note_property, g::replace_entry, g::append_entry, g::unset_entry, g::unset_field,
+        g::or_op, g::and_op, g::not_condition, g::fact_predicate, g::fact_name, g::is_set, g::is_not_set,
+        g::op_eq, g::op_ne, g::op_starts_with, g::op_ends_with, g::op_contains, g::op_matches,
+        g::op_inside, g::op_in,
+        g::string_lit, g::regex_lit, g::regex_text, g::regex_flag, g::list_literal, g::list_ref,
+        g::exists_predicate, g::run_predicate, g::run_timeout, g::run_cache, g::run_env, g::env_var,
+        g::duration, g::test_succeeds, g::test_exits, g::exit_status, g::test_output, g::test_json,
+        g::test_yaml, g::projection, g::macro_call,
+        g::string_text, g::arg_text, g::escape, g::dollar_dollar, g::reference, g::ref_name,
+        g::mod_default, g::mod_prefix, g::mod_suffix, g::template_arg>,
+    pegtl::parse_tree::fold_one::on<g::or_condition, g::and_condition>>;
+// clang-format on
+
+// An error found while converting the tree (after the grammar accepted the text).
+struct conversion_error {
+  ast::Location loc;
+  std::string message;
+};
+
+class Converter {
+ public:
+  explicit Converter(const std::string& path) : path_(path) {}
+
+  ast::Location loc(const Node& n) const {
+    return ast::Location{path_, n.m_begin.line, n.m_begin.column, n.m_begin.byte};
+  }
+
+  ast::File file(const Node& root) {
+    ast::File f;
+    f.path = path_;
+    for (const auto& c : root.children) {
+      if (c->is_type<g::version_number>()) {
+        f.version = to_int(*c);
+        f.version_loc = loc(*c);
+      } else if (c->is_type<g::rule_item>()) {
+        f.items.emplace_back(rule(*c));
+      } else if (c->is_type<g::override_item>()) {
+        f.items.emplace_back(override_item(*c));
+      } else if (c->is_type<g::disable_item>()) {
+        const Node& name = *c->children.at(0);
+        f.items.emplace_back(ast::Disable{name.string(), loc(name)});
+      } else if (c->is_type<g::macro_item>()) {
+        const Node& name = *c->children.at(0);
+        f.items.emplace_back(ast::Macro{name.string(), loc(name), condition(*c->children.at(1))});
+      } else if (c->is_type<g::list_item>()) {
+        const Node& name = *c->children.at(0);
+        f.items.emplace_back(ast::List{name.string(), loc(name), list_literal(*c->children.at(1)).items});
+      }
+    }
+    return f;
+  }
+
+ private:
+  const std::string& path_;
+
+  static int to_int(const Node& n) {
+    std::string_view text = n.string_view();
+    if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+    int value = 0;
+    std::from_chars(text.data(), text.data() + text.size(), value);  // range checked by the grammar
+    return value;
+  }
+
+  static double to_seconds(const Node& n) {
+    const std::string text = n.string();
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    const std::string_view unit(end);
+    if (unit == "ms") return value / 1000.0;
+    if (unit == "m") return value * 60.0;
+    if (unit == "h") return value * 3600.0;
+    return value;  // "s" or a bare number
+  }
+
+  [[noreturn]] void duplicate(const Node& n, const std::string& what, const std::string& where) const {
+    throw conversion_error{loc(n), what + " is given twice in " + where};
+  }
+
+  // --- rules and overrides -------------------------------------------------------------
+
+  ast::Rule rule(const Node& n) {
+    ast::Rule r;
+    const std::string where = "rule '" + n.children.at(0)->string() + "'";
+    for (const auto& c : n.children) {
+      if (c->is_type<g::rule_name>()) {
+        r.name = c->string();
+        r.loc = loc(*c);
+      } else if (c->is_type<g::priority_value>()) {
+        if (r.priority) duplicate(*c, "'priority'", where);
+        r.priority = to_int(*c);
+        r.priority_loc = loc(*c);
+      } else if (c->is_type<g::stage_value>()) {
+        if (r.stage) duplicate(*c, "'stage'", where);
+        r.stage = stage(*c);
+      } else if (c->is_type<g::description_value>()) {
+        if (r.description) duplicate(*c, "'description'", where);
+        r.description = template_of(*c->children.at(0)).literal();
+      } else if (c->is_type<g::timeout_property>()) {
+        if (r.timeout_seconds) duplicate(*c, "'timeout'", where);
+        r.timeout_seconds = to_seconds(*c->children.at(0));
+      } else if (c->is_type<g::when_property>()) {
+        if (r.when) duplicate(*c, "'when'", where);
+        r.when = condition(*c->children.at(0));
+      } else if (c->is_type<g::set_property>()) {
+        ast::FieldSet s = field_set(*c);
+        for (const auto& other : r.sets) {
+          if (other.field == s.field) duplicate(*c->children.at(0), "'set " + s.field + "'", where);
+        }
+        r.sets.push_back(std::move(s));
+      } else if (c->is_type<g::note_property>()) {
+        r.notes.push_back(ast::Note{template_of(*c->children.at(0)), loc(*c)});
+      }
+    }
+    return r;
+  }
+
+  ast::Override override_item(const Node& n) {
+    ast::Override o;
+    const std::string where = "override '" + n.children.at(0)->string() + "'";
+    for (const auto& c : n.children) {
+      if (c->is_type<g::override_name>()) {
+        o.name = c->string();
+        o.loc = loc(*c);
+      } else if (c->is_type<g::replace_entry>()) {
+        const Node& p = *c->children.at(0);
+        if (p.is_type<g::priority_value>()) {
+          if (o.priority) duplicate(p, "'replace priority'", where);
+          o.priority = to_int(p);
+          o.priority_loc = loc(p);
+        } else if (p.is_type<g::stage_value>()) {
+          if (o.stage) duplicate(p, "'replace stage'", where);
+          o.stage = stage(p);
+        } else if (p.is_type<g::description_value>()) {
+          if (o.description) duplicate(p, "'replace description'", where);
+          o.description = template_of(*p.children.at(0)).literal();
+        } else if (p.is_type<g::timeout_property>()) {
+          if (o.timeout_seconds) duplicate(p, "'replace timeout'", where);
+          o.timeout_seconds = to_seconds(*p.children.at(0));
+        } else if (p.is_type<g::when_property>()) {
+          if (o.replace_when) duplicate(p, "'replace when'", where);
+          o.replace_when = condition(*p.children.at(0));
+        } else if (p.is_type<g::set_property>()) {
+          ast::FieldSet s = field_set(p);
+          check_field_once(o, s.field, *p.children.at(0), where);
+          o.sets.push_back(std::move(s));
+        }
+      } else if (c->is_type<g::append_entry>()) {
+        const Node& p = *c->children.at(0);
+        if (p.is_type<g::when_property>()) {
+          o.append_when.push_back(condition(*p.children.at(0)));
+        } else if (p.is_type<g::note_property>()) {
+          o.notes.push_back(ast::Note{template_of(*p.children.at(0)), loc(*c)});
+        }
+      } else if (c->is_type<g::unset_entry>()) {
+        const Node& f = *c->children.at(0);
+        check_field_once(o, f.string(), f, where);
+        o.unsets.push_back(ast::FieldSet{f.string(), ast::Null{}, loc(f)});
+      }
+    }
+    return o;
+  }
+
+  void check_field_once(const ast::Override& o, const std::string& field, const Node& at,
+                        const std::string& where) const {
+    for (const auto& s : o.sets) {
+      if (s.field == field) duplicate(at, "field '" + field + "'", where);
+    }
+    for (const auto& s : o.unsets) {
+      if (s.field == field) duplicate(at, "field '" + field + "'", where);
+    }
+  }
+
+  static ast::Stage stage(const Node& n) {
+    return n.string_view() == "policy" ? ast::Stage::Policy : ast::Stage::Identify;
+  }
+
+  ast::FieldSet field_set(const Node& n) {
+    const Node& field = *n.children.at(0);
+    const Node& v = *n.children.at(1);
+    ast::FieldSet s;
+    s.field = field.string();
+    s.loc = loc(field);
+    if (v.is_type<g::true_value>()) {
+      s.value = true;
+    } else if (v.is_type<g::false_value>()) {
+      s.value = false;
+    } else if (v.is_type<g::null_value>()) {
+      s.value = ast::Null{};
+    } else if (v.is_type<g::string_lit>()) {
+      s.value = template_of(v);
+    } else {
+      ast::Pipeline p;
+      for (const auto& a : v.children) p.push_back(argv(*a));
+      s.value = std::move(p);
+    }
+    return s;
+  }
+
+  // --- conditions ----------------------------------------------------------------------
+
+  ast::Condition condition(const Node& n) {
+    ast::Condition c;
+    c.loc = loc(n);
+    if (n.is_type<g::or_condition>() || n.is_type<g::and_condition>()) {
+      std::vector<ast::Condition> operands;
+      bool first_op = true;
+      for (const auto& child : n.children) {
+        if (child->is_type<g::or_op>() || child->is_type<g::and_op>()) {
+          if (first_op) c.loc = loc(*child);
+          first_op = false;
+        } else {
+          operands.push_back(condition(*child));
+        }
+      }
+      if (n.is_type<g::or_condition>()) {
+        c.node = ast::Disjunction{std::move(operands)};
+      } else {
+        c.node = ast::Conjunction{std::move(operands)};
+      }
+    } else if (n.is_type<g::not_condition>()) {
+      ast::Negation neg;
+      neg.operand.push_back(condition(*n.children.back()));
+      c.node = std::move(neg);
+    } else if (n.is_type<g::fact_predicate>()) {
+      const Node& fact = *n.children.at(0);
+      const Node& op = *n.children.at(1);
+      if (op.is_type<g::is_set>() || op.is_type<g::is_not_set>()) {
+        c.node = ast::IsSetPredicate{fact.string(), op.is_type<g::is_not_set>()};
+      } else {
+        c.node = ast::FactPredicate{fact.string(), loc(fact), string_test(op, *n.children.at(2))};
+      }
+    } else if (n.is_type<g::exists_predicate>()) {
+      c.node = ast::ExistsPredicate{template_of(*n.children.at(0))};
+    } else if (n.is_type<g::run_predicate>()) {
+      c.node = command(n);
+    } else if (n.is_type<g::macro_call>()) {
+      c.node = ast::MacroCall{n.string()};
+    }
+    return c;
+  }
+
+  ast::StringTest string_test(const Node& op, const Node& operand) {
+    ast::StringTest t;
+    if (op.is_type<g::op_eq>()) {
+      t.op = ast::Op::Equal;
+    } else if (op.is_type<g::op_ne>()) {
+      t.op = ast::Op::NotEqual;
+    } else if (op.is_type<g::op_starts_with>()) {
+      t.op = ast::Op::StartsWith;
+    } else if (op.is_type<g::op_ends_with>()) {
+      t.op = ast::Op::EndsWith;
+    } else if (op.is_type<g::op_contains>()) {
+      t.op = ast::Op::Contains;
+    } else if (op.is_type<g::op_matches>()) {
+      t.op = ast::Op::Matches;
+    } else if (op.is_type<g::op_inside>()) {
+      t.op = ast::Op::Inside;
+    } else {
+      t.op = ast::Op::In;
+    }
+    if (operand.is_type<g::string_lit>()) {
+      t.operand = template_of(operand);
+    } else if (operand.is_type<g::regex_lit>()) {
+      t.operand = regex(operand);
+    } else if (operand.is_type<g::list_literal>()) {
+      t.operand = list_literal(operand);
+    } else {
+      t.operand = ast::ListRef{operand.string(), loc(operand)};
+    }
+    return t;
+  }
+
+  ast::CommandPredicate command(const Node& n) {
+    ast::CommandPredicate p;
+    for (const auto& c : n.children) {
+      if (c->is_type<g::argv>()) {
+        p.argv = argv(*c);
+        p.argv_loc = loc(*c);
+      } else if (c->is_type<g::run_timeout>()) {
+        if (p.timeout_seconds) duplicate(*c, "'timeout'", "this command");
+        p.timeout_seconds = to_seconds(*c->children.at(0));
+      } else if (c->is_type<g::run_cache>()) {
+        if (p.cache_seconds) duplicate(*c, "'cache'", "this command");
+        p.cache_seconds = to_seconds(*c->children.at(0));
+      } else if (c->is_type<g::run_env>()) {
+        for (const auto& e : c->children) p.cache_env.push_back(e->string());
+      } else if (c->is_type<g::test_succeeds>()) {
+        p.test.kind = ast::CommandTest::Kind::Succeeds;
+      } else if (c->is_type<g::test_exits>()) {
+        p.test.kind = ast::CommandTest::Kind::Exits;
+        p.test.exit_status = to_int(*c->children.at(0));
+      } else if (c->is_type<g::test_output>()) {
+        p.test.kind = ast::CommandTest::Kind::Output;
+        p.test.test = string_test(*c->children.at(0), *c->children.at(1));
+      } else if (c->is_type<g::test_json>() || c->is_type<g::test_yaml>()) {
+        p.test.kind =
+            c->is_type<g::test_json>() ? ast::CommandTest::Kind::Json : ast::CommandTest::Kind::Yaml;
+        const Node& path = *c->children.at(0);
+        p.test.doc_path = template_of(path).literal();
+        p.test.doc_path_loc = loc(path);
+        std::size_t i = 1;
+        if (c->children.at(i)->is_type<g::projection>()) {
+          p.test.projection = template_of(*c->children.at(i)->children.at(0));
+          ++i;
+        }
+        p.test.test = string_test(*c->children.at(i), *c->children.at(i + 1));
+      }
+    }
+    return p;
+  }
+
+  // --- values --------------------------------------------------------------------------
+
+  std::vector<ast::Template> argv(const Node& n) {
+    std::vector<ast::Template> out;
+    out.reserve(n.children.size());
+    for (const auto& c : n.children) out.push_back(template_of(*c));
+    return out;
+  }
+
+  ast::ListLiteral list_literal(const Node& n) {
+    ast::ListLiteral l;
+    l.loc = loc(n);
+    l.items = argv(n);
+    return l;
+  }
+
+  ast::RegexLiteral regex(const Node& n) {
+    ast::RegexLiteral r;
+    r.loc = loc(n);
+    for (const auto& c : n.children) {
+      if (c->is_type<g::regex_flag>()) {
+        r.ignore_case = true;
+      } else if (c->is_type<g::regex_text>()) {
+        const std::string_view raw = c->string_view();
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+          if (raw[i] == '\\' && i + 1 < raw.size()) {
+            if (raw[i + 1] != '/') r.pattern += '\\';
+            r.pattern += raw[++i];
+          } else {
+            r.pattern += raw[i];
+          }
+        }
+      }
+    }
+    return r;
+  }
+
+  static void append_text(ast::Template& t, std::string_view text) {
+    if (text.empty()) return;
+    if (t.parts.empty() || !std::holds_alternative<std::string>(t.parts.back()))
+      t.parts.emplace_back(std::string());
+    std::get<std::string>(t.parts.back()).append(text);
+  }
+
+  static void append_code_point(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+
+  static std::string decode_escape(std::string_view e) {
+    // e is "\\c", "\\xHH" or "\\u{H...}" (validated by the grammar).
+    switch (e.at(1)) {
+      case 'n':
+        return "\n";
+      case 't':
+        return "\t";
+      case 'r':
+        return "\r";
+      case '0':
+        return std::string(1, '\0');
+      case 'x': {
+        unsigned value = 0;
+        std::from_chars(e.data() + 2, e.data() + 4, value, 16);
+        return std::string(1, static_cast<char>(value));
+      }
+      case 'u': {
+        unsigned long value = 0;
+        std::from_chars(e.data() + 3, e.data() + e.size() - 1, value, 16);
+        std::string out;
+        append_code_point(out, static_cast<char32_t>(value));
+        return out;
+      }
+      default:
+        return std::string(1, e[1]);  // \" \\ \$
+    }
+  }
+
+  // A string_lit or template_arg node.
+  ast::Template template_of(const Node& n) {
+    ast::Template t;
+    t.loc = loc(n);
+    for (const auto& c : n.children) {
+      if (c->is_type<g::string_text>() || c->is_type<g::arg_text>()) {
+        append_text(t, c->string_view());
+      } else if (c->is_type<g::escape>()) {
+        append_text(t, decode_escape(c->string_view()));
+      } else if (c->is_type<g::dollar_dollar>()) {
+        append_text(t, "$");
+      } else if (c->is_type<g::reference>()) {
+        t.parts.emplace_back(reference(*c));
+      }
+    }
+    return t;
+  }
+
+  ast::Reference reference(const Node& n) {
+    ast::Reference r;
+    r.loc = loc(n);
+    for (const auto& c : n.children) {
+      if (c->is_type<g::ref_name>()) {
+        r.name = c->string();
+      } else if (c->is_type<g::mod_default>()) {
+        r.modifier = ast::Reference::Modifier::Default;
+      } else if (c->is_type<g::mod_prefix>()) {
+        r.modifier = ast::Reference::Modifier::StripPrefix;
+      } else if (c->is_type<g::mod_suffix>()) {
+        r.modifier = ast::Reference::Modifier::StripSuffix;
+      } else if (c->is_type<g::template_arg>()) {
+        r.argument = std::make_shared<const ast::Template>(template_of(*c));
+      }
+    }
+    return r;
+  }
+};
+
+// The first NUL byte or invalid UTF-8 sequence, or npos.
+std::size_t first_bad_byte(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0) return i;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t len = g::detail::utf8_length(text.substr(i, 4));
+    if (len == 0) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+ast::Location location_of(std::string_view text, std::size_t offset, const std::string& path) {
+  ast::Location loc{path, 1, 1, offset};
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++loc.line;
+      line_start = i + 1;
+    }
+  }
+  loc.column = offset - line_start + 1;
+  return loc;
+}
+
+bool is_byte_message(std::string_view m) {
+  return m == g::kNulMessage || m.substr(0, std::string_view(g::kUtf8Message).size()) == g::kUtf8Message;
+}
+
+}  // namespace
+
+ParseResult parse_rules(std::string text, const std::string& path) {
+  ParseResult result;
+  try {
+    auto shared = std::make_shared<const std::string>(std::move(text));
+    const std::string& t = *shared;
+    const std::size_t bad = first_bad_byte(t);
+    auto byte_error = [&] {
+      const char* message = t[bad] == '\0' ? g::kNulMessage : g::kUtf8Message;
+      result.error = make_diagnostic(t, location_of(t, bad, path), message);
+    };
+    try {
+      pegtl::memory_input<pegtl::tracking_mode::eager, pegtl::eol::lf_crlf> in(t.data(), t.size(), path);
+      g::parse_state state;
+      auto root = pegtl::parse_tree::parse<g::file, selector, pegtl::nothing, g::control>(in, state);
+      if (bad != std::string_view::npos) {
+        byte_error();
+        return result;
+      }
+      if (!root) {
+        result.error = make_diagnostic(t, location_of(t, 0, path), "cannot parse this file");
+        return result;
+      }
+      Converter converter(path);
+      ast::File file = converter.file(*root);
+      file.text = shared;
+      result.file = std::move(file);
+    } catch (const pegtl::parse_error& e) {
+      const auto& pos = e.positions().front();
+      if (bad != std::string_view::npos &&
+          (bad < pos.byte || (bad == pos.byte && !is_byte_message(e.message())))) {
+        byte_error();
+      } else {
+        result.error =
+            make_diagnostic(t, ast::Location{path, pos.line, pos.column, pos.byte}, std::string(e.message()));
+      }
+    } catch (const conversion_error& e) {
+      result.error = make_diagnostic(t, e.loc, e.message);
+    }
+  } catch (const std::bad_alloc&) {
+    result.file.reset();
+    result.error = Diagnostic{ast::Location{path, 0, 0, 0}, "out of memory while parsing", {}, 0};
+  } catch (const std::exception& e) {
+    result.file.reset();
+    result.error = Diagnostic{ast::Location{path, 0, 0, 0}, std::string("cannot parse: ") + e.what(), {}, 0};
+  }
+  return result;
+}
+
+}  // namespace lcrules
