@@ -487,7 +487,8 @@ struct ref_close : closing<'}'> {};
 struct arg_close : closing<'}'> {};
 struct reference_body : seq<must<ref_name>, sor<seq<ref_modifier, must<arg_close>>, must<ref_close>>> {};
 struct reference : nest_template<seq<TAO_PEGTL_STRING("${"), reference_body>> {};
-struct lone_dollar : seq<at<one<'$'>>, raise<lone_dollar>> {};
+// A '$' that starts no reference stands for itself ("$(cmd)", "cost: 5$").
+struct lone_dollar : seq<one<'$'>, not_at<one<'{'>>> {};
 
 struct string_text : plus<utf8::not_one<'"', '\\', '$', '\n', '\r', '\0'>> {};
 struct arg_text : plus<utf8::not_one<'"', '\\', '$', '}', '\n', '\r', '\0'>> {};
@@ -794,7 +795,6 @@ template <> inline constexpr const char* error_message<list_close_after_comma<en
 template <> inline constexpr const char* error_message<string_close> = "unterminated string";
 template <> inline constexpr const char* error_message<hex_byte> = "expected two hex digits after '\\x'";
 template <> inline constexpr const char* error_message<unicode_code> = "expected '{' and 1 to 6 hex digits '}' after '\\u'";
-template <> inline constexpr const char* error_message<lone_dollar> = "expected '{' after '$' (write '$$' or '\\$' for a literal '$')";
 template <> inline constexpr const char* error_message<ref_name> = "expected a name after '${'";
 template <> inline constexpr const char* error_message<ref_close> = "expected '}' after the name in '${...}' (or ':-', '#', '%')";
 template <> inline constexpr const char* error_message<arg_close> = "expected '}' to close '${'";

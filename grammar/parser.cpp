@@ -39,7 +39,7 @@ using selector = pegtl::parse_tree::selector<
         g::exists_predicate, g::run_predicate, g::run_timeout, g::run_cache, g::run_env, g::env_var,
         g::duration, g::test_succeeds, g::test_exits, g::exit_status, g::test_output, g::test_json,
         g::test_yaml, g::projection, g::macro_call,
-        g::string_text, g::arg_text, g::escape, g::dollar_dollar, g::reference, g::ref_name,
+        g::string_text, g::arg_text, g::escape, g::dollar_dollar, g::lone_dollar, g::reference, g::ref_name,
         g::mod_default, g::mod_prefix, g::mod_suffix, g::template_arg>,
     pegtl::parse_tree::fold_one::on<g::or_condition, g::and_condition>>;
 // clang-format on
@@ -441,7 +441,7 @@ class Converter {
         append_text(t, c->string_view());
       } else if (c->is_type<g::escape>()) {
         append_text(t, decode_escape(c->string_view()));
-      } else if (c->is_type<g::dollar_dollar>()) {
+      } else if (c->is_type<g::dollar_dollar>() || c->is_type<g::lone_dollar>()) {
         append_text(t, "$");
       } else if (c->is_type<g::reference>()) {
         t.parts.emplace_back(reference(*c));
