@@ -18,6 +18,8 @@ namespace {
 
 using json = nlohmann::json;
 
+constexpr const char* kQuoteHint = " (quote unusual names: .[\"name\"])";
+
 std::string at_offset(std::string what, std::size_t offset) {
   return what + " at offset " + std::to_string(offset);
 }
@@ -107,8 +109,8 @@ std::optional<std::size_t> parse_bracket(std::string_view text, std::size_t i, P
 }  // namespace
 
 std::optional<Path> parse_path(std::string_view text, std::string* error) {
-  auto fail = [&](std::string msg, std::size_t at) -> std::optional<Path> {
-    if (error) *error = at_offset(std::move(msg), at);
+  auto fail = [&](std::string msg, std::size_t at, const char* hint = "") -> std::optional<Path> {
+    if (error) *error = at_offset(std::move(msg), at) + hint;
     return std::nullopt;
   };
   if (text.empty()) return fail("empty path (use '.' for the whole document)", 0);
@@ -127,9 +129,7 @@ std::optional<Path> parse_path(std::string_view text, std::string* error) {
       while (i < text.size() && is_name_char(static_cast<unsigned char>(text[i]))) ++i;
       if (i == start) {
         if (i < text.size() && text[i] != '.') {
-          return fail("expected a member name after '.', found " + describe_char(text[i]) +
-                          " (quote unusual names: .[\"name\"])",
-                      i);
+          return fail("expected a member name after '.', found " + describe_char(text[i]), i, kQuoteHint);
         }
         return fail("expected a member name after '.'", i);
       }
@@ -144,8 +144,7 @@ std::optional<Path> parse_path(std::string_view text, std::string* error) {
       i = *next;
       path.push_back(std::move(step));
     } else {
-      return fail("expected '.' or '[', found " + describe_char(c) + " (quote unusual names: .[\"name\"])",
-                  i);
+      return fail("expected '.' or '[', found " + describe_char(c), i, kQuoteHint);
     }
   }
   return path;
@@ -278,26 +277,40 @@ bool tag_is(const std::string& tag, const char* core) {
   return tag == std::string("tag:yaml.org,2002:") + core || tag == std::string("!!") + core;
 }
 
+// Builds the document from parser events. Aliases to collections are not copied while
+// parsing: they leave a placeholder (a JSON binary value, which YAML never produces) and
+// only count the nodes they stand for. Once the whole document is known to be within
+// the bounds, expand() replaces the placeholders, so a billion laughs fails after
+// building just its small unexpanded form.
 class JsonBuilder final : public YAML::EventHandler {
  public:
   bool has_root() const { return has_root_; }
-  json take_root() { return std::move(root_); }
+
+  json take_root() {
+    expand(root_);
+    return std::move(root_);
+  }
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     count(mark, 1);
-    complete(mark, json(nullptr), 0, anchor, "null");
+    complete(mark, json(nullptr), Size{}, anchor, "null");
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     auto it = anchors_.find(anchor);
     if (it == anchors_.end()) throw YamlLimit{mark, "alias refers to a node that contains it"};
     const Anchored& a = it->second;
-    if (stack_.size() + a.height > kMaxDepth) throw YamlLimit{mark, too_deep()};
-    count(mark, a.nodes);  // before the copy: an expansion never exceeds the bound
-    complete(mark, a.value, a.height, 0, a.scalar_text);
+    if (stack_.size() + a.size.height > kMaxDepth) throw YamlLimit{mark, too_deep()};
+    count(mark, a.size.nodes);
+    if (a.value.is_primitive()) {
+      complete(mark, a.value, a.size, 0, a.scalar_text);
+    } else {
+      json placeholder = json::binary({}, static_cast<std::uint64_t>(anchor));
+      complete(mark, std::move(placeholder), Size{a.size.nodes, 1, a.size.height}, 0, "");
+    }
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
@@ -323,7 +336,7 @@ class JsonBuilder final : public YAML::EventHandler {
     } else {
       v = value;  // quoted ("!"), !!str, !!float and anything else: text as written
     }
-    complete(mark, std::move(v), 0, anchor, value);
+    complete(mark, std::move(v), Size{}, anchor, value);
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -339,19 +352,24 @@ class JsonBuilder final : public YAML::EventHandler {
   void OnMapEnd() override { close(); }
 
  private:
+  struct Size {
+    std::size_t nodes = 1;   // once aliases are expanded
+    std::size_t stored = 1;  // as built, aliases being placeholders
+    std::size_t height = 0;  // nesting levels below the node
+  };
   struct Frame {
     json value;
     YAML::anchor_t anchor = 0;
-    std::size_t first_node = 0;  // node count before this container
+    std::size_t first_node = 0;    // nodes_ before this collection
+    std::size_t first_stored = 0;  // stored_ before this collection
     std::size_t height = 1;
     bool have_key = false;
     std::string key;
     YAML::Mark mark;
   };
   struct Anchored {
-    json value;
-    std::size_t nodes = 1;
-    std::size_t height = 0;
+    json value;  // may contain placeholders
+    Size size;
     std::string scalar_text;
   };
 
@@ -364,6 +382,7 @@ class JsonBuilder final : public YAML::EventHandler {
     if (stack_.size() + 1 > kMaxDepth) throw YamlLimit{mark, too_deep()};
     Frame frame;
     frame.first_node = nodes_;
+    frame.first_stored = stored_;
     count(mark, 1);
     frame.value = std::move(value);
     frame.anchor = anchor;
@@ -375,16 +394,20 @@ class JsonBuilder final : public YAML::EventHandler {
     Frame frame = std::move(stack_.back());
     stack_.pop_back();
     if (frame.have_key) frame.value[frame.key] = nullptr;  // cannot happen with yaml-cpp
-    complete(frame.mark, std::move(frame.value), frame.height, frame.anchor, "", nodes_ - frame.first_node);
+    // complete() adds the whole collection (its children and itself) back to stored_.
+    Size size{nodes_ - frame.first_node, stored_ - frame.first_stored + 1, frame.height};
+    stored_ = frame.first_stored;
+    complete(frame.mark, std::move(frame.value), size, frame.anchor, "");
   }
 
-  void complete(const YAML::Mark& mark, json value, std::size_t height, YAML::anchor_t anchor,
-                const std::string& scalar_text, std::size_t nodes = 1) {
+  void complete(const YAML::Mark& mark, json value, Size size, YAML::anchor_t anchor,
+                const std::string& scalar_text) {
+    stored_ += size.stored;
     if (anchor != 0) {
-      // Anchored values are kept as copies; their total size is bounded too.
-      if (nodes > kMaxNodes - anchored_nodes_) throw YamlLimit{mark, too_many_nodes()};
-      anchored_nodes_ += nodes;
-      anchors_[anchor] = Anchored{value, nodes, height, scalar_text};
+      // Anchored values are kept as (unexpanded) copies: bounded like the document.
+      if (size.stored > kMaxNodes - anchored_stored_) throw YamlLimit{mark, too_many_nodes()};
+      anchored_stored_ += size.stored;
+      anchors_[anchor] = Anchored{value, size, scalar_text};
     }
     if (stack_.empty()) {
       root_ = std::move(value);
@@ -392,7 +415,7 @@ class JsonBuilder final : public YAML::EventHandler {
       return;
     }
     Frame& parent = stack_.back();
-    parent.height = std::max(parent.height, height + 1);
+    parent.height = std::max(parent.height, size.height + 1);
     if (parent.value.is_array()) {
       parent.value.push_back(std::move(value));
     } else if (!parent.have_key) {
@@ -404,18 +427,50 @@ class JsonBuilder final : public YAML::EventHandler {
     }
   }
 
-  static std::string key_text(const json& key, const std::string& scalar_text) {
+  std::string key_text(json key, const std::string& scalar_text) const {
     if (key.is_string()) return key.get<std::string>();
     if (key.is_primitive()) return scalar_text;
+    expand(key);
     return key.dump(-1, ' ', false, json::error_handler_t::replace);  // complex keys
+  }
+
+  // Replaces placeholders with copies of what they refer to. The node count and depth
+  // of the result were checked while parsing.
+  void expand(json& value) const {
+    if (value.is_binary()) {
+      const Anchored& a = anchors_.at(static_cast<YAML::anchor_t>(value.get_binary().subtype()));
+      value = a.value;
+      expand(value);
+    } else if (value.is_structured()) {
+      for (auto& child : value) expand(child);
+    }
   }
 
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, Anchored> anchors_;
-  std::size_t nodes_ = 0;
-  std::size_t anchored_nodes_ = 0;
+  std::size_t nodes_ = 0;   // expanded
+  std::size_t stored_ = 0;  // as built
+  std::size_t anchored_stored_ = 0;
   json root_;
   bool has_root_ = false;
+};
+
+// Detects a second document after the first.
+class SecondDocument final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    throw YamlLimit{mark, "more than one YAML document"};
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+  }
+  void OnMapEnd() override {}
 };
 
 }  // namespace
@@ -425,7 +480,9 @@ std::optional<nlohmann::json> parse_yaml(std::string_view text, std::string* err
     std::istringstream in{std::string(text)};
     YAML::Parser parser(in);
     JsonBuilder builder;
-    parser.HandleNextDocument(builder);  // the first document; an empty input is null
+    if (!parser.HandleNextDocument(builder)) return json(nullptr);  // an empty input
+    SecondDocument second;
+    parser.HandleNextDocument(second);
     return builder.take_root();
   } catch (const YamlLimit& e) {
     if (error) *error = mark_prefix(e.mark) + e.message;

@@ -1,0 +1,285 @@
+// Document paths, bounded JSON/YAML parsing, selection and scalar rendering.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "engine/docpath.hpp"
+
+using namespace lcrules::docpath;
+using json = nlohmann::json;
+
+namespace {
+
+Path must_parse(std::string_view text) {
+  std::string error;
+  auto path = parse_path(text, &error);
+  INFO("path " << text << ": " << error);
+  REQUIRE(path.has_value());
+  return *path;
+}
+
+std::string path_error(std::string_view text) {
+  std::string error;
+  auto path = parse_path(text, &error);
+  INFO("path " << text);
+  CHECK_FALSE(path.has_value());
+  return error;
+}
+
+json must_json(std::string_view text) {
+  std::string error;
+  auto doc = parse_json(text, &error);
+  INFO(error);
+  REQUIRE(doc.has_value());
+  return *doc;
+}
+
+json must_yaml(std::string_view text) {
+  std::string error;
+  auto doc = parse_yaml(text, &error);
+  INFO(error);
+  REQUIRE(doc.has_value());
+  return *doc;
+}
+
+std::string json_error(std::string_view text) {
+  std::string error;
+  CHECK_FALSE(parse_json(text, &error).has_value());
+  return error;
+}
+
+std::string yaml_error(std::string_view text) {
+  std::string error;
+  CHECK_FALSE(parse_yaml(text, &error).has_value());
+  return error;
+}
+
+std::vector<std::string> texts(const json& doc, std::string_view path) {
+  std::vector<std::string> out;
+  for (const json* v : select(doc, must_parse(path))) out.push_back(scalar_text(*v).value_or("<none>"));
+  return out;
+}
+
+std::string nested(std::size_t depth, const char* open, const char* close) {
+  std::string s;
+  for (std::size_t i = 0; i < depth; ++i) s += open;
+  for (std::size_t i = 0; i < depth; ++i) s += close;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("paths parse", "[docpath]") {
+  CHECK(must_parse(".").empty());
+
+  Path p = must_parse(".valid[].Config.Nodes[]");
+  REQUIRE(p.size() == 5);
+  CHECK(p[0].kind == PathStep::Kind::Member);
+  CHECK(p[0].key == "valid");
+  CHECK(p[1].kind == PathStep::Kind::Every);
+  CHECK(p[2].key == "Config");
+  CHECK(p[3].key == "Nodes");
+  CHECK(p[4].kind == PathStep::Kind::Every);
+
+  Path index = must_parse("[0]");
+  REQUIRE(index.size() == 1);
+  CHECK(index[0].kind == PathStep::Kind::Index);
+  CHECK(index[0].index == 0);
+
+  Path quoted = must_parse(R"(.["key.with.dots"].x[12])");
+  REQUIRE(quoted.size() == 3);
+  CHECK(quoted[0].kind == PathStep::Kind::Member);
+  CHECK(quoted[0].key == "key.with.dots");
+  CHECK(quoted[1].key == "x");
+  CHECK(quoted[2].index == 12);
+
+  Path bare = must_parse(R"(["a b"][][3])");
+  REQUIRE(bare.size() == 3);
+  CHECK(bare[0].key == "a b");
+  CHECK(bare[1].kind == PathStep::Kind::Every);
+
+  Path escaped = must_parse(R"(.["say \"hi\"\\"])");
+  REQUIRE(escaped.size() == 1);
+  CHECK(escaped[0].key == "say \"hi\"\\");
+
+  CHECK(must_parse(".kube-system.some_name2")[0].key == "kube-system");
+  CHECK(must_parse(".[]")[0].kind == PathStep::Kind::Every);
+}
+
+TEST_CASE("path errors say what and where", "[docpath]") {
+  CHECK(path_error(".a.") == "expected a member name after '.' at offset 3");
+  CHECK(path_error("") == "empty path (use '.' for the whole document) at offset 0");
+  CHECK(path_error("a.b") == "a path starts with '.' or '[', found 'a' at offset 0");
+  CHECK(path_error("..a") == "expected a member name after '.' at offset 1");
+  CHECK_THAT(path_error(".a[1"), Catch::Contains("expected ']'") && Catch::Contains("offset 4"));
+  CHECK_THAT(path_error(".a[-1]"), Catch::Contains("offset 3"));
+  CHECK_THAT(path_error(".a[x]"), Catch::Contains("found 'x' at offset 3"));
+  CHECK(path_error(R"(.["open)") == "unterminated quoted name at offset 2");
+  CHECK_THAT(path_error(R"(.["k"x)"), Catch::Contains("expected ']' after the quoted name at offset 5"));
+  CHECK_THAT(path_error(".a b"), Catch::Contains("found ' ' at offset 2"));
+  CHECK_THAT(path_error(".a.$x"), Catch::Contains("quote unusual names"));
+  CHECK_THAT(path_error(".a[99999999999999999999999]"), Catch::Contains("too large"));
+  std::string ignored;
+  CHECK_FALSE(parse_path(".a.", nullptr).has_value());  // a null error pointer is fine
+  (void)ignored;
+}
+
+TEST_CASE("select walks members, indexes and every element", "[docpath]") {
+  json doc = must_json(R"({
+    "valid": [
+      {"Name": "minikube", "Config": {"Nodes": [{"IP": "192.168.49.2", "Port": 8443}, {"IP": "192.168.49.3", "Port": 8443}]}},
+      {"Name": "other", "Config": {"Nodes": []}},
+      {"Name": "broken"},
+      "not an object"
+    ],
+    "key.with.dots": true,
+    "map": {"a": 1, "b": 2}
+  })");
+  CHECK(texts(doc, ".valid[].Name") == std::vector<std::string>{"minikube", "other", "broken"});
+  CHECK(texts(doc, ".valid[].Config.Nodes[].IP") == std::vector<std::string>{"192.168.49.2", "192.168.49.3"});
+  CHECK(texts(doc, ".valid[0].Config.Nodes[1].Port") == std::vector<std::string>{"8443"});
+  CHECK(texts(doc, R"(.["key.with.dots"])") == std::vector<std::string>{"true"});
+  CHECK(texts(doc, ".map[]") == std::vector<std::string>{"1", "2"});
+  CHECK(select(doc, must_parse(".valid[9]")).empty());
+  CHECK(select(doc, must_parse(".missing.deeper")).empty());
+  CHECK(select(doc, must_parse(".valid.Name")).empty());  // wrong type selects nothing
+  CHECK(select(doc, must_parse(".map[0]")).empty());
+  auto whole = select(doc, must_parse("."));
+  REQUIRE(whole.size() == 1);
+  CHECK(whole[0] == &doc);
+}
+
+TEST_CASE("scalar_text renders scalars as JSON writes them", "[docpath]") {
+  CHECK(scalar_text(json("text")) == "text");
+  CHECK(scalar_text(json(8443)) == "8443");
+  CHECK(scalar_text(json(-5)) == "-5");
+  CHECK(scalar_text(json(18446744073709551615ULL)) == "18446744073709551615");
+  CHECK(scalar_text(json(1.5)) == "1.5");
+  CHECK(scalar_text(json(true)) == "true");
+  CHECK(scalar_text(json(false)) == "false");
+  CHECK_FALSE(scalar_text(json(nullptr)).has_value());
+  CHECK_FALSE(scalar_text(json::object()).has_value());
+  CHECK_FALSE(scalar_text(json::array()).has_value());
+  CHECK(scalar_text(must_json("[8443, 2.50, 1e3]")[0]) == "8443");
+}
+
+TEST_CASE("lookup follows dotted keys", "[docpath]") {
+  json node = must_json(R"({"IP": "10.0.0.1", "Config": {"Name": "m", "Ports": [1, 2]}})");
+  CHECK(lookup(node, "") == &node);
+  REQUIRE(lookup(node, "IP") != nullptr);
+  CHECK(*lookup(node, "IP") == "10.0.0.1");
+  REQUIRE(lookup(node, "Config.Name") != nullptr);
+  CHECK(*lookup(node, "Config.Name") == "m");
+  CHECK(lookup(node, "Config.Missing") == nullptr);
+  CHECK(lookup(node, "IP.deeper") == nullptr);
+  REQUIRE(lookup(node, "Config.Ports.1") != nullptr);
+  CHECK(*lookup(node, "Config.Ports.1") == 2);
+  CHECK(lookup(node, "Config.Ports.7") == nullptr);
+}
+
+TEST_CASE("JSON errors carry line and column", "[docpath]") {
+  std::string e = json_error("{\"a\": tru,\n}");
+  CHECK_THAT(e, Catch::StartsWith("line 1, column "));
+  CHECK(e.find("json.exception") == std::string::npos);
+  CHECK_THAT(json_error("{\"a\": 1,\n \"b\" 2}"), Catch::StartsWith("line 2, column "));
+  CHECK_THAT(json_error(""), Catch::StartsWith("line 1, column 1: "));
+  CHECK_THAT(json_error("[1] trailing"), Catch::StartsWith("line 1, column "));
+}
+
+TEST_CASE("JSON nesting and size are bounded", "[docpath]") {
+  must_json(nested(kMaxDepth, "[", "]"));
+  CHECK_THAT(json_error(nested(kMaxDepth + 1, "[", "]")), Catch::Contains("nesting deeper than 64"));
+  CHECK_THAT(json_error(nested(100000, "{\"a\":", "}")), Catch::Contains("nesting deeper than 64"));
+
+  std::string many = "[";
+  for (std::size_t i = 0; i < kMaxNodes; ++i) many += "0,";
+  many += "0]";
+  CHECK_THAT(json_error(many), Catch::Contains("too many nodes"));
+}
+
+TEST_CASE("YAML converts to JSON values", "[docpath]") {
+  json doc = must_yaml(R"(
+valid:
+  - Name: minikube
+    Config:
+      Nodes:
+        - IP: 192.168.49.2
+          Port: 8443
+          ControlPlane: true
+quoted: "8443"
+zero_padded: 0123
+version: 1.20
+nothing: ~
+empty:
+big: 18446744073709551615
+negative: -12
+yes_stays_text: yes
+flow: {a: [1, "two", null]}
+8080: port key
+)");
+  CHECK(texts(doc, ".valid[].Config.Nodes[].Port") == std::vector<std::string>{"8443"});
+  CHECK(doc["valid"][0]["Config"]["Nodes"][0]["Port"].is_number_integer());
+  CHECK(doc["valid"][0]["Config"]["Nodes"][0]["ControlPlane"] == true);
+  CHECK(doc["quoted"] == "8443");
+  CHECK(doc["zero_padded"] == "0123");
+  CHECK(doc["version"] == "1.20");  // kept as written
+  CHECK(doc["nothing"].is_null());
+  CHECK(doc["empty"].is_null());
+  CHECK(doc["big"].is_number_unsigned());
+  CHECK(doc["negative"] == -12);
+  CHECK(doc["yes_stays_text"] == "yes");
+  CHECK(doc["flow"]["a"] == json::array({1, "two", nullptr}));
+  CHECK(doc["8080"] == "port key");
+
+  CHECK(must_yaml("").is_null());
+  CHECK(must_yaml("just text") == "just text");
+  json anchors = must_yaml("base: &b {x: 1}\ncopy: *b\n");
+  CHECK(anchors["copy"] == anchors["base"]);
+}
+
+TEST_CASE("YAML errors carry line and column", "[docpath]") {
+  CHECK_THAT(yaml_error("a: [1, 2\nb: 3\n"), Catch::StartsWith("line "));
+  CHECK_THAT(yaml_error("a: b\n  c: d\n"), Catch::StartsWith("line 2, column "));
+  CHECK_THAT(yaml_error("a: *undefined\n"), Catch::StartsWith("line 1, column "));
+  CHECK_THAT(yaml_error("a: 'x' y\n"), Catch::StartsWith("line 1, column "));
+  CHECK_THAT(yaml_error("\"a\\qb\""), Catch::Contains("unknown escape"));
+  CHECK(yaml_error("- a\nb: c\n") == "line 2, column 1: more than one YAML document");
+  CHECK(yaml_error("a: 1\n---\nb: 2\n") == "line 2, column 1: more than one YAML document");
+}
+
+TEST_CASE("YAML nesting is bounded", "[docpath]") {
+  must_yaml(nested(kMaxDepth, "[", "]"));
+  CHECK_THAT(yaml_error(nested(kMaxDepth + 1, "[", "]")), Catch::Contains("nesting deeper than 64"));
+  // Far beyond yaml-cpp's own recursion guard: still a clean error, no crash.
+  CHECK_THAT(yaml_error(std::string(100000, '[')), Catch::Contains("nesting deeper than 64"));
+  std::string block;
+  for (std::size_t i = 0; i < 100; ++i) block += std::string(i * 2, ' ') + "k:\n";
+  CHECK_THAT(yaml_error(block), Catch::Contains("nesting deeper than 64"));
+  // An alias that would nest too deep where it is used.
+  std::string deep_anchor =
+      "a: &x " + nested(60, "[", "]") + "\nb: " + nested(10, "[", "") + "*x" + std::string(10, ']') + "\n";
+  CHECK_THAT(yaml_error(deep_anchor), Catch::Contains("nesting deeper than 64"));
+}
+
+TEST_CASE("YAML alias expansion is bounded: a billion laughs fails fast", "[docpath]") {
+  std::string doc = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  const char* names = "abcdefghij";
+  for (int i = 1; i < 10; ++i) {
+    doc += std::string(1, names[i]) + ": &" + names[i] + " [";
+    for (int j = 0; j < 9; ++j) doc += std::string(j ? "," : "") + "*" + names[i - 1];
+    doc += "]\n";
+  }
+  std::string e = yaml_error(doc);
+  CHECK_THAT(e, Catch::Contains("too many nodes"));
+  CHECK_THAT(e, Catch::StartsWith("line "));
+
+  // The same shape within the bound expands fully.
+  std::string small = "a: &a [1, [2, 3]]\nb: &b [*a, *a, *a]\nc: &c {x: *b, y: *b}\nd: [*c, *c]\n";
+  json doc_small = must_yaml(small);
+  json a = json::array({1, json::array({2, 3})});
+  json b = json::array({a, a, a});
+  json c = {{"x", b}, {"y", b}};
+  CHECK(doc_small["d"] == json::array({c, c}));
+  CHECK(doc_small["c"] == c);
+}
