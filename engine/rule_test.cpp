@@ -618,7 +618,7 @@ class StubExecutor final : public CommandExecutor {
     }
     missing.push_back(request.argv);
     r.status = CommandResult::Status::NotRun;
-    r.reason = "no stub for this command in the test";
+    r.reason = "not run: no stub in the test";
     return r;
   }
 
