@@ -41,7 +41,7 @@ class TempDir {
   ~TempDir() {
     std::error_code ec;
     fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    if (!std::getenv("KEEP_TMP")) fs::remove_all(path_, ec);
+    if (!std::getenv("LCRULES_KEEP_TMP")) fs::remove_all(path_, ec);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -467,6 +467,8 @@ TEST_CASE("load: missing, empty and unreadable files", "[kubeconfig]") {
 
   fs::create_directories(tmp / "dir");
   CHECK(load_error({tmp / "dir"}) == tmp / "dir" + ": error: cannot read: Is a directory");
+  // Only a missing file is skipped: a path through a regular file is an error, as in kubectl.
+  CHECK(load_error({empty + "/config"}) == empty + "/config: error: cannot read: Not a directory");
 }
 
 TEST_CASE("load: a file that cannot be read is an error", "[kubeconfig]") {
