@@ -236,9 +236,9 @@ TEST_CASE("a timeout kills the whole process group", "[command]") {
   TempDir dir;
   std::string pidfile = dir.file("pid");
   std::string s = dir.script("hang", "sleep 100 &\necho $! > \"$1\"\necho started\nsleep 100\n");
-  CommandResult r = run({s, pidfile}, 300ms);
+  CommandResult r = run({s, pidfile}, 500ms);
   CHECK(r.status == Status::TimedOut);
-  CHECK(r.reason == "timed out after 300ms");
+  CHECK(r.reason == "timed out after 500ms");
   CHECK(r.out == "started\n");
   pid_t grandchild = read_pid(pidfile);
   CHECK(dies_soon(grandchild));
