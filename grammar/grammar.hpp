@@ -153,46 +153,36 @@ struct checked {
   }
 };
 
-// Bounds the nesting of conditions ('(' and 'not').
-template <typename Rule>
-struct nest_condition {
-  using rule_t = nest_condition;
-  using subs_t = type_list<Rule>;
+// Open, then Rest one level deeper: bounds the nesting of conditions ('(' and 'not') and
+// of `${...}` inside `${NAME:-...}` defaults. Too deep raises at the start of Open.
+template <std::size_t parse_state::*Depth, std::size_t Max, const char* Message, typename Open, typename Rest>
+struct nested {
+  using rule_t = nested;
+  using subs_t = type_list<Open, Rest>;
 
   LCRULES_CUSTOM_RULE_MATCH {
     parse_state& s = detail::get_state(st...);
-    if (s.condition_depth >= kMaxNesting) {
-      throw parse_error("conditions nest deeper than " + std::to_string(kMaxNesting) + " levels", in);
-    }
-    ++s.condition_depth;
+    const internal::iterator start = in.iterator();
+    if (!TAO_PEGTL_NAMESPACE::match<Open, A, M, Action, Control>(in, st...)) return false;
+    if (s.*Depth >= Max) throw parse_error(Message, position(start, in.source()));
+    ++(s.*Depth);
     struct guard {
       std::size_t& d;
       ~guard() { --d; }
-    } g{s.condition_depth};
-    return TAO_PEGTL_NAMESPACE::match<Rule, A, M, Action, Control>(in, st...);
+    } g{s.*Depth};
+    return TAO_PEGTL_NAMESPACE::match<Rest, A, M, Action, Control>(in, st...);
   }
 };
 
-// Bounds the nesting of `${...}` inside `${NAME:-...}` defaults.
-template <typename Rule>
-struct nest_template {
-  using rule_t = nest_template;
-  using subs_t = type_list<Rule>;
+inline constexpr char kConditionDepthMessage[] = "conditions nest deeper than 64 levels";
+inline constexpr char kTemplateDepthMessage[] = "interpolations nest deeper than 16 levels";
+static_assert(kMaxNesting == 64 && kMaxTemplateNesting == 16, "update the depth messages");
 
-  LCRULES_CUSTOM_RULE_MATCH {
-    parse_state& s = detail::get_state(st...);
-    if (s.template_depth >= kMaxTemplateNesting) {
-      throw parse_error("interpolations nest deeper than " + std::to_string(kMaxTemplateNesting) + " levels",
-                        in);
-    }
-    ++s.template_depth;
-    struct guard {
-      std::size_t& d;
-      ~guard() { --d; }
-    } g{s.template_depth};
-    return TAO_PEGTL_NAMESPACE::match<Rule, A, M, Action, Control>(in, st...);
-  }
-};
+template <typename Open, typename Rest>
+using nest_condition = nested<&parse_state::condition_depth, kMaxNesting, kConditionDepthMessage, Open, Rest>;
+template <typename Open, typename Rest>
+using nest_template =
+    nested<&parse_state::template_depth, kMaxTemplateNesting, kTemplateDepthMessage, Open, Rest>;
 
 // Reserved words: they cannot name a rule, macro or list.
 inline constexpr std::array<std::string_view, 34> kReservedWords = {
@@ -486,7 +476,7 @@ struct ref_modifier : seq<sor<mod_default, mod_prefix, mod_suffix>, template_arg
 struct ref_close : closing<'}'> {};
 struct arg_close : closing<'}'> {};
 struct reference_body : seq<must<ref_name>, sor<seq<ref_modifier, must<arg_close>>, must<ref_close>>> {};
-struct reference : nest_template<seq<TAO_PEGTL_STRING("${"), reference_body>> {};
+struct reference : nest_template<TAO_PEGTL_STRING("${"), reference_body> {};
 // A '$' that starts no reference stands for itself ("$(cmd)", "cost: 5$").
 struct lone_dollar : seq<one<'$'>, not_at<one<'{'>>> {};
 
@@ -612,10 +602,10 @@ struct and_op : kw_and {};
 struct not_op : kw_not {};
 
 struct after_not : seq<unary> {};
-struct not_condition : nest_condition<seq<not_op, sp, must<after_not>>> {};
+struct not_condition : nest_condition<not_op, seq<sp, must<after_not>>> {};
 struct after_paren : seq<condition> {};
 struct paren_close : one<')'> {};
-struct paren_condition : nest_condition<seq<one<'('>, sp, must<after_paren>, sp, must<paren_close>>> {};
+struct paren_condition : nest_condition<one<'('>, seq<sp, must<after_paren>, sp, must<paren_close>>> {};
 
 struct unary
     : sor<not_condition, paren_condition, exists_predicate, run_predicate, fact_predicate, macro_call> {};
@@ -816,12 +806,10 @@ namespace TAO_PEGTL_NAMESPACE {
 template <typename Name, typename Rule, typename Check>
 struct analyze_traits<Name, lcrules::grammar::checked<Rule, Check>>
     : analyze_traits<Name, typename seq<Rule>::rule_t> {};
-template <typename Name, typename Rule>
-struct analyze_traits<Name, lcrules::grammar::nest_condition<Rule>>
-    : analyze_traits<Name, typename seq<Rule>::rule_t> {};
-template <typename Name, typename Rule>
-struct analyze_traits<Name, lcrules::grammar::nest_template<Rule>>
-    : analyze_traits<Name, typename seq<Rule>::rule_t> {};
+template <typename Name, std::size_t lcrules::grammar::parse_state::*Depth, std::size_t Max,
+          const char* Message, typename Open, typename Rest>
+struct analyze_traits<Name, lcrules::grammar::nested<Depth, Max, Message, Open, Rest>>
+    : analyze_traits<Name, typename seq<Open, Rest>::rule_t> {};
 template <typename Name, bool Raise>
 struct analyze_traits<Name, lcrules::grammar::name_guard<Raise>> : analyze_opt_traits<> {};
 template <typename Name>

@@ -1,0 +1,73 @@
+// Data-driven syntax tests: tests/corpus/syntax/valid/*.rules must parse;
+// tests/corpus/syntax/invalid/NAME.rules must fail with the first line in NAME.error.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "grammar/parser.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using lcrules::parse_rules;
+using lcrules::ParseResult;
+
+const fs::path kCorpus = fs::path(LCRULES_SOURCE_DIR) / "tests" / "corpus" / "syntax";
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<fs::path> rules_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".rules") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string first_line(const std::string& s) {
+  std::string line = s.substr(0, s.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+TEST_CASE("syntax corpus: valid files parse", "[grammar][corpus]") {
+  const auto files = rules_files(kCorpus / "valid");
+  CHECK(files.size() >= 8);
+  for (const auto& file : files) {
+    const std::string rel = "tests/corpus/syntax/valid/" + file.filename().string();
+    CAPTURE(rel);
+    ParseResult r = parse_rules(read_file(file), rel);
+    CHECK(r.file.has_value());
+    if (r.error) FAIL_CHECK(lcrules::format(*r.error));
+  }
+}
+
+TEST_CASE("syntax corpus: invalid files fail with the expected first error", "[grammar][corpus]") {
+  const auto files = rules_files(kCorpus / "invalid");
+  CHECK(files.size() >= 25);
+  for (const auto& file : files) {
+    const std::string rel = "tests/corpus/syntax/invalid/" + file.filename().string();
+    CAPTURE(rel);
+    fs::path expected_file = file;
+    expected_file.replace_extension(".error");
+    REQUIRE(fs::exists(expected_file));
+    const std::string expected = first_line(read_file(expected_file));
+    ParseResult r = parse_rules(read_file(file), rel);
+    CHECK_FALSE(r.file.has_value());
+    REQUIRE(r.error.has_value());
+    CHECK(lcrules::headline(*r.error) == expected);
+  }
+}
