@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -210,7 +211,7 @@ int run_rules(const RuleOptions& rule_opts, bool json) {
   auto rules = load_active_rules(rule_opts);
   if (!rules) return kExitInput;
   nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-  std::string text;
+  std::vector<std::array<std::string, 5>> rows;  // priority, stage, name, where, status
   for (const auto& r : rules->rules) {
     std::string status = "active";
     if (r.disabled_by) {
@@ -230,10 +231,21 @@ int run_rules(const RuleOptions& rule_opts, bool json) {
                    {"status", r.disabled_by ? "disabled" : r.changed_by.empty() ? "active" : "overridden"},
                    {"changed_by", changed},
                    {"description", r.description}});
-    char prio[16];
-    std::snprintf(prio, sizeof prio, "%5d", r.priority);
-    text += std::string(prio) + "  " + stage + (r.stage == ast::Stage::Policy ? "    " : "  ") + r.name + "  " +
-            location_text(r.loc) + "  " + status + "\n";
+    rows.push_back({std::to_string(r.priority), stage, r.name, location_text(r.loc), status});
+  }
+  std::array<std::size_t, 5> width{8, 5, 4, 4, 0};
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < 4; ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  auto pad = [](std::string s, std::size_t w) {
+    if (s.size() < w) s.resize(w, ' ');
+    return s;
+  };
+  std::string text = pad("PRIORITY", width[0]) + "  " + pad("STAGE", width[1]) + "  " + pad("RULE", width[2]) +
+                     "  " + pad("DEFINED", width[3]) + "  STATUS\n";
+  for (const auto& row : rows) {
+    text += std::string(width[0] - row[0].size(), ' ') + row[0] + "  " + pad(row[1], width[1]) + "  " +
+            pad(row[2], width[2]) + "  " + pad(row[3], width[3]) + "  " + row[4] + "\n";
   }
   std::cout << (json ? dump(arr) : text);
   return kExitOk;

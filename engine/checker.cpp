@@ -364,7 +364,10 @@ class Checker {
       if (re.ignore_case) flags |= boost::regex::icase;
       out.regex = std::make_shared<const boost::regex>(re.pattern, flags);
     } catch (const boost::regex_error& e) {
-      error(re.loc, std::string("invalid regular expression: ") + e.what());
+      // Boost appends the whole pattern with a marker; the position says the same, shorter.
+      std::string what = e.what();
+      if (auto cut = what.find("  The error occurred"); cut != std::string::npos) what.resize(cut);
+      error(re.loc, "invalid regular expression: " + what + " (at offset " + std::to_string(e.position()) + ")");
       return std::nullopt;
     }
     out.group_names = named_groups(re.pattern);

@@ -47,12 +47,6 @@ bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
 
-std::string seconds_text(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", s);
-  return buf;
-}
-
 }  // namespace
 
 std::string describe_argv(const Argv& argv) {
@@ -92,7 +86,7 @@ class Evaluation {
         if (ex_) ++ex_->rules_not_reached;
         continue;
       }
-      apply_rule(rule, d, decided, decided_by, nullptr);
+      apply_rule(rule, d, decided, decided_by);
     }
     if (ex_) {
       for (std::size_t f = 0; f < kFieldCount; ++f) {
@@ -105,7 +99,7 @@ class Evaluation {
       std::array<const CompiledRule*, kFieldCount> policy_by{};
       std::uint32_t policy_decided = 0;
       for (; it != rules_.active.end(); ++it) {
-        apply_rule(**it, d, policy_decided, policy_by, &decided_by);
+        apply_rule(**it, d, policy_decided, policy_by);
       }
       if (ex_) {
         for (std::size_t f = 0; f < kFieldCount; ++f) {
@@ -133,8 +127,7 @@ class Evaluation {
   // --- rules ---------------------------------------------------------------------------
 
   void apply_rule(const CompiledRule& rule, Decision& d, std::uint32_t& decided,
-                  std::array<const CompiledRule*, kFieldCount>& decided_by,
-                  const std::array<const CompiledRule*, kFieldCount>* identify_by) {
+                  std::array<const CompiledRule*, kFieldCount>& decided_by) {
     Explanation::RuleTrace* trace = nullptr;
     if (ex_) {
       ex_->rules.push_back({});
@@ -174,7 +167,6 @@ class Evaluation {
       decided_by[static_cast<std::size_t>(set.field)] = &rule;
       if (trace) trace->decided.push_back(set.field);
     }
-    (void)identify_by;
     for (const auto& note : rule.notes) {
       std::string text, missing;
       if (render(note, text, &missing)) {
@@ -616,6 +608,7 @@ class Evaluation {
     }
     const std::string subject = shown + " " + (json ? "json " : "yaml ") + cmd.doc_path_spelling;
     std::size_t seen = 0;
+    Checks value_checks;  // the check of the value that held, if one does
     for (const nlohmann::json* value : docpath::select(*doc, cmd.doc_path)) {
       std::optional<std::string> text;
       if (cmd.projection) {
@@ -629,10 +622,11 @@ class Evaluation {
       if (!text) continue;
       ++seen;
       const std::size_t mark = captures_.size();
-      if (test_string(*cmd.string_test, *text, subject, n.loc, nullptr)) {
-        if (checks) test_string_explained(*cmd.string_test, *text, subject, n.loc, checks, mark);
+      if (test_string(*cmd.string_test, *text, subject, n.loc, checks ? &value_checks : nullptr)) {
+        if (checks) checks->push_back(std::move(value_checks.back()));
         return true;
       }
+      value_checks.clear();
       captures_.resize(mark);
     }
     if (checks) {
@@ -640,15 +634,6 @@ class Evaluation {
                              " satisfies " + describe_test(*cmd.string_test), false, n.loc});
     }
     return false;
-  }
-
-  // Re-runs a passing test with explanation on, keeping the captures of the first run.
-  void test_string_explained(const CompiledStringTest& t, const std::string& text, const std::string& subject,
-                             const ast::Location& loc, Checks* checks, std::size_t mark) {
-    const auto saved = captures_;
-    test_string(t, text, subject, loc, checks);
-    captures_ = saved;
-    (void)mark;
   }
 
   std::string describe_test(const CompiledStringTest& t) {

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Keeps a guide in docs/ true: runs its commands in a sandbox and compares their output.
+#
+#   run_guide.sh GUIDE.md LCRULES_BINARY
+#
+# In the guide, a fenced block whose first line is `# file: PATH` (PATH may start with ~/)
+# is written to that path in the sandbox HOME before the commands after it run. In a
+# ```console block, each line starting with `$ ` is a command (run with bash in the
+# sandbox, `lcrules` on PATH); the lines after it, up to the next command or the end of
+# the block, are its expected stdout and stderr.
+set -u
+guide=$1
+binary=$2
+sandbox=$(mktemp -d)
+trap 'rm -rf "$sandbox"' EXIT
+chmod 700 "$sandbox"
+home="$sandbox/home"
+mkdir -p "$home" "$sandbox/bin"
+ln -s "$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")" "$sandbox/bin/lcrules"
+
+fail=0
+in_block=""   # "", "console", "file", "other"
+file_path=""
+cmd=""
+expected=""
+nexpected=0
+run_pending() {
+  [ -z "$cmd" ] && return
+  actual=$(cd "$home" && env -i HOME="$home" PATH="$sandbox/bin:/usr/bin:/bin" LCRULES_SYSTEM_DIR="$sandbox/etc" \
+    LANG=C.UTF-8 bash -c "$cmd" 2>&1)
+  if [ "$actual" != "$expected" ]; then
+    echo "command: $cmd"
+    diff -u --label expected --label actual <(printf '%s\n' "$expected") <(printf '%s\n' "$actual")
+    fail=1
+  fi
+  cmd=""
+  expected=""
+  nexpected=0
+}
+while IFS= read -r line || [ -n "$line" ]; do
+  if [ -z "$in_block" ]; then
+    case "$line" in
+      '```console'*) in_block=console ;;
+      '```'*) in_block=maybe-file ;;
+    esac
+    continue
+  fi
+  if [ "$line" = '```' ]; then
+    [ "$in_block" = console ] && run_pending
+    in_block=""
+    continue
+  fi
+  case "$in_block" in
+    maybe-file)
+      if [[ "$line" == "# file: "* ]]; then
+        file_path=${line#\# file: }
+        file_path=${file_path/#\~/$home}
+        mkdir -p "$(dirname "$file_path")"
+        chmod 700 "$(dirname "$file_path")"
+        printf '%s\n' "$line" >"$file_path"
+        in_block=file
+      else
+        in_block=other
+      fi ;;
+    file) printf '%s\n' "$line" >>"$file_path" ;;
+    console)
+      if [[ "$line" == '$ '* ]]; then
+        run_pending
+        cmd=${line#\$ }
+      elif [ -n "$cmd" ]; then
+        if [ "$nexpected" -gt 0 ]; then expected+=$'\n'; fi
+        expected+="$line"
+        nexpected=$((nexpected + 1))
+      fi ;;
+  esac
+done <"$guide"
+exit $fail
