@@ -100,7 +100,7 @@ std::string render_text(const Decision& d, const Explanation* ex) {
       out += "  `" + describe_argv(c.argv) + "`: " + c.status;
       if (c.from_cache) {
         out += " (cached result, " + std::to_string(c.cache_age.count()) + "s old)";
-      } else {
+      } else if (c.duration.count() > 0) {  // zero: it never started
         out += " in " + std::to_string(c.duration.count() / 1000) + " ms";
       }
       out += "\n";

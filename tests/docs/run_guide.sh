@@ -7,10 +7,13 @@
 # is written to that path in the sandbox HOME before the commands after it run. In a
 # ```console block, each line starting with `$ ` is a command (run with bash in the
 # sandbox, `lcrules` on PATH); the lines after it, up to the next command or the end of
-# the block, are its expected stdout and stderr.
+# the block, are its expected stdout and stderr. In the actual output the sandbox home is
+# written `~` and the source tree's rules/ `/usr/local/share/lcrules` (where an installed
+# lcrules keeps its shipped rules), so the guide reads as a user's session would.
 set -u
 guide=$1
 binary=$2
+repo=$(cd "$(dirname "$0")/../.." && pwd)
 sandbox=$(mktemp -d)
 trap 'rm -rf "$sandbox"' EXIT
 chmod 700 "$sandbox"
@@ -27,7 +30,7 @@ nexpected=0
 run_pending() {
   [ -z "$cmd" ] && return
   actual=$(cd "$home" && env -i HOME="$home" PATH="$sandbox/bin:/usr/bin:/bin" LCRULES_SYSTEM_DIR="$sandbox/etc" \
-    LANG=C.UTF-8 bash -c "$cmd" 2>&1)
+    LANG=C.UTF-8 bash -c "$cmd" 2>&1 | sed -e "s|$home|~|g" -e "s|$repo/rules|/usr/local/share/lcrules|g")
   if [ "$actual" != "$expected" ]; then
     echo "command: $cmd"
     diff -u --label expected --label actual <(printf '%s\n' "$expected") <(printf '%s\n' "$actual")
