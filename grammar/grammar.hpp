@@ -556,7 +556,10 @@ struct is_not_set : seq<kw_set> {};
 struct is_what : sor<is_set, seq<kw_not, sp, must<is_not_set>>> {};
 struct is_test : seq<kw_is, sp, must<is_what>> {};
 
-struct fact_predicate : seq<fact_name, sp, sor<is_test, string_test>> {};
+// `FACT = "x"`: nothing valid has a single '=' after a name inside a condition.
+struct single_equals : seq<one<'='>, not_at<one<'='>>> {};
+struct single_equals_error : seq<at<single_equals>, raise<single_equals_error>> {};
+struct fact_predicate : seq<fact_name, sp, sor<is_test, string_test, single_equals_error>> {};
 
 struct exists_path : seq<string_lit> {};
 struct exists_predicate : seq<kw_exists, sp, must<exists_path>> {};
@@ -750,6 +753,7 @@ template <> inline constexpr const char* error_message<after_and> = "expected a 
 template <> inline constexpr const char* error_message<after_not> = "expected a condition after 'not'";
 template <> inline constexpr const char* error_message<after_paren> = "expected a condition after '('";
 template <> inline constexpr const char* error_message<paren_close> = "expected ')'";
+template <> inline constexpr const char* error_message<single_equals_error> = "use '==' to compare, not '='";
 template <> inline constexpr const char* error_message<is_what> = "expected 'set' or 'not set' after 'is'";
 template <> inline constexpr const char* error_message<is_not_set> = "expected 'set' after 'is not'";
 template <> inline constexpr const char* error_message<operand_after<op_eq>> = "expected " LCRULES_OPERAND " after '=='";
