@@ -269,9 +269,8 @@ class Evaluation {
         auto it = c.context_extensions.find(f.key);
         return it == c.context_extensions.end() ? nullptr : &it->second;
       }
-      case K::ClusterName:
-        if (c.cluster_ref) return &*c.cluster_ref;
-        return c.in_kubeconfig ? nullptr : &c.name;
+      case K::ClusterName:  // Skaffold falls back to the context name
+        return c.cluster_ref ? &*c.cluster_ref : &c.name;
       case K::ClusterServer: return opt(c.server);
       case K::ClusterScheme: return opt(server_url().scheme);
       case K::ClusterHost: return opt(server_url().host);

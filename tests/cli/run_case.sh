@@ -59,7 +59,11 @@ touch "$sandbox/commands.log"
 (cd "$sandbox" && env -i "${env_vars[@]}" "$binary" "${args[@]}" >"$sandbox/out" 2>"$sandbox/err")
 status=$?
 
-normalise() { sed -e "s|$home|\$HOME|g" -e "s|$repo|\$REPO|g" -e "s|$sandbox|\$SANDBOX|g" "$1"; }
+# Sandbox paths become $HOME/$REPO/$SANDBOX; command durations vary from run to run.
+normalise() {
+  sed -e "s|$home|\$HOME|g" -e "s|$repo|\$REPO|g" -e "s|$sandbox|\$SANDBOX|g" \
+      -e 's/ in [0-9][0-9]* ms$/ in N ms/' -e 's/"duration_ms": [0-9.e+-]*/"duration_ms": N/' "$1"
+}
 
 if [ "${LCRULES_UPDATE_GOLDEN:-}" = 1 ]; then
   normalise "$sandbox/out" >"$case_dir/stdout"
