@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -97,6 +99,23 @@ CommandResult run(std::vector<std::string> argv, std::chrono::milliseconds timeo
   ProcessExecutor executor;
   return executor.run(request);
 }
+
+// Sets a variable for the scope, restoring the previous value (or its absence) after.
+struct ScopedEnv {
+  std::string name;
+  std::optional<std::string> old;
+  ScopedEnv(std::string n, const char* value) : name(std::move(n)) {
+    if (const char* v = ::getenv(name.c_str())) old = v;
+    ::setenv(name.c_str(), value, 1);
+  }
+  ~ScopedEnv() {
+    if (old) {
+      ::setenv(name.c_str(), old->c_str(), 1);
+    } else {
+      ::unsetenv(name.c_str());
+    }
+  }
+};
 
 // Descriptors open in this process, with their close-on-exec flag.
 std::map<int, bool> open_fds() {
@@ -200,12 +219,10 @@ TEST_CASE("a file without execute permission is not executable", "[command]") {
 TEST_CASE("commands are looked up on PATH; the environment is passed with extra_env on top", "[command]") {
   TempDir dir;
   dir.script("envtool", "printf '%s|%s|%s\\n' \"$LCRULES_TEST_INHERITED\" \"$KUBECONFIG\" \"$PATH\"\n");
-  ::setenv("LCRULES_TEST_INHERITED", "from-parent", 1);
-  ::setenv("KUBECONFIG", "/parent/config", 1);
+  ScopedEnv inherited("LCRULES_TEST_INHERITED", "from-parent");
+  ScopedEnv kubeconfig("KUBECONFIG", "/parent/config");
   std::string path = "/nonexistent-dir:" + dir.path.string() + ":/usr/bin:/bin";
   CommandResult r = run({"envtool"}, 1000ms, {{"PATH", path}, {"KUBECONFIG", "/a/config:/b/config"}});
-  ::unsetenv("LCRULES_TEST_INHERITED");
-  ::unsetenv("KUBECONFIG");
   REQUIRE(r.status == Status::Exited);
   CHECK(r.out == "from-parent|/a/config:/b/config|" + path + "\n");
   CHECK(r.resolved_path == dir.file("envtool"));
