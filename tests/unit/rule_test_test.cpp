@@ -558,7 +558,7 @@ tests:
   CHECK(last_line(r.out) == "3 passed, 0 failed");
 }
 
-TEST_CASE("--run selects tests by a regex search over names", "[rule-test]") {
+TEST_CASE("the --run filter selects tests by a regex search over names", "[rule-test]") {
   Fixture f(R"(
   - {name: kind one, context: kind-a, expect: {cluster: kind}}
   - {name: Kind two, context: kind-b, expect: {cluster: wrong}}
@@ -630,7 +630,7 @@ TEST_CASE("coverage: every rule covered exits 0", "[rule-test]") {
   CHECK(r.out.find("uncovered") == std::string::npos);
 }
 
-TEST_CASE("-o json", "[rule-test]") {
+TEST_CASE("JSON output (-o json)", "[rule-test]") {
   Fixture f(R"(
   - {name: good, context: kind-a, expect: {cluster: kind}}
   - {name: bad, context: kind-a, expect: {cluster: x}}
