@@ -218,26 +218,22 @@ class Evaluation {
     return false;
   }
 
+  // The field's value as JSON text, for explanations.
   static std::string value_text(const Decision& d, Field f) {
-    auto str = [](const std::optional<std::string>& s) { return s ? "\"" + *s + "\"" : std::string("null"); };
+    auto str = [](const std::optional<std::string>& s) { return s ? nlohmann::json(*s) : nlohmann::json(); };
+    nlohmann::json v;
     switch (f) {
-      case Field::Cluster: return "\"" + d.cluster + "\"";
-      case Field::Local: return d.local ? "true" : "false";
-      case Field::ClusterName: return str(d.cluster_name);
-      case Field::LoadImages: return d.load_images ? "true" : "false";
-      case Field::PushImages: return d.push_images ? "true" : "false";
-      case Field::Registry: return str(d.registry);
-      case Field::LoadCommand: {
-        if (!d.load_command) return "null";
-        std::string out;
-        for (const auto& argv : *d.load_command) {
-          if (!out.empty()) out += " | ";
-          out += describe_argv(argv);
-        }
-        return out;
-      }
+      case Field::Cluster: v = d.cluster; break;
+      case Field::Local: v = d.local; break;
+      case Field::ClusterName: v = str(d.cluster_name); break;
+      case Field::LoadImages: v = d.load_images; break;
+      case Field::PushImages: v = d.push_images; break;
+      case Field::Registry: v = str(d.registry); break;
+      case Field::LoadCommand:
+        if (d.load_command) v = *d.load_command;
+        break;
     }
-    return "";
+    return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 
   void snapshot_decision(const Decision& d) {
@@ -248,7 +244,9 @@ class Evaluation {
     decision_[static_cast<std::size_t>(Field::PushImages)] = d.push_images ? "true" : "false";
     decision_[static_cast<std::size_t>(Field::Registry)] = d.registry;
     if (d.load_command) {
-      decision_[static_cast<std::size_t>(Field::LoadCommand)] = value_text(d, Field::LoadCommand);
+      std::string text;
+      for (const auto& argv : *d.load_command) text += (text.empty() ? "" : " | ") + describe_argv(argv);
+      decision_[static_cast<std::size_t>(Field::LoadCommand)] = std::move(text);
     }
   }
 

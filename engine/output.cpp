@@ -56,8 +56,10 @@ std::string summary_line(const Decision& d) {
     out += "load images into the cluster";
   } else if (d.push_images) {
     out += "push images to " + (d.registry ? *d.registry : std::string("a registry"));
-  } else {
+  } else if (d.local) {
     out += "no load and no push: the cluster uses the images built for it locally";
+  } else {
+    out += "no load and no push";
   }
   return out;
 }
@@ -130,9 +132,11 @@ nlohmann::ordered_json explanation_json(const Explanation& ex) {
   };
   json fields = json::array();
   for (const auto& f : ex.fields) {
-    json item = {{"field", field_name(f.field)}, {"value", f.value}, {"rule", rule_json(f.rule)}};
+    // Field values are kept as JSON text; give programs the values themselves.
+    auto value = [](const std::string& text) { return json::parse(text, nullptr, false); };
+    json item = {{"field", field_name(f.field)}, {"value", value(f.value)}, {"rule", rule_json(f.rule)}};
     if (f.replaced_rule || !f.replaced_value.empty()) {
-      item["replaced"] = {{"value", f.replaced_value}, {"rule", rule_json(f.replaced_rule)}};
+      item["replaced"] = {{"value", value(f.replaced_value)}, {"rule", rule_json(f.replaced_rule)}};
     }
     fields.push_back(std::move(item));
   }
