@@ -486,8 +486,9 @@ CommandResult ProcessExecutor::run(const CommandRequest& request) {
                                               std::to_string(kMaxCommandOutput / (1024 * 1024)) + " MiB");
   }
   if (timed_out) {
-    return finish(Status::TimedOut, "timed out after " + format_duration(timeout) +
-                                        (deadline_bound ? " (evaluation deadline)" : ""));
+    // The time left before a deadline varies from run to run: name the limit, not a number.
+    return finish(Status::TimedOut, deadline_bound ? std::string("timed out at the evaluation deadline (--deadline)")
+                                                   : "timed out after " + format_duration(timeout));
   }
   if (!reaped) return finish(Status::SpawnFailed, name + ": lost track of the process (SIGCHLD ignored?)");
   if (WIFEXITED(wstatus)) {
