@@ -16,6 +16,18 @@ std::string pipeline_text(const std::vector<Argv>& pipeline) {
   return out;
 }
 
+// Command output for the text explanation: trailing newlines dropped, later lines indented
+// under the first.
+std::string indented(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += "              ";
+  }
+  return out;
+}
+
 const char* outcome_name(Explanation::RuleTrace::Outcome o) {
   switch (o) {
     case Explanation::RuleTrace::Outcome::Matched: return "matched";
@@ -106,8 +118,8 @@ std::string render_text(const Decision& d, const Explanation* ex) {
         out += " in " + std::to_string(c.duration.count() / 1000) + " ms";
       }
       out += "\n";
-      if (!c.output_head.empty()) out += "      output: " + c.output_head + "\n";
-      if (!c.error_head.empty()) out += "      stderr: " + c.error_head + "\n";
+      if (!c.output_head.empty()) out += "      output: " + indented(c.output_head) + "\n";
+      if (!c.error_head.empty()) out += "      stderr: " + indented(c.error_head) + "\n";
     }
   }
   if (!ex->problems.empty()) {

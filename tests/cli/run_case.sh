@@ -10,7 +10,8 @@
 #   bin/        fake tools put first on PATH; they may append their argv to $LCRULES_TEST_LOG
 #   fakes       optional: names of shared fake tools from tests/cli/fakes/ to put on PATH
 #   env         optional VAR=value lines to export (same replacements as args)
-#   setup       optional bash script run in the sandbox before lcrules (chmod, touch, ...)
+#   setup       optional bash script run in the sandbox before lcrules (chmod, touch, ...);
+#               $LCRULES is the binary (to warm a cache, say)
 #   stdout, stderr, exit   expected output and exit status (sandbox paths written as $HOME, $REPO)
 #   commands    optional: expected log of the fake tools' argv (empty file: no command ran)
 # LCRULES_UPDATE_GOLDEN=1 writes the actual results as the expected ones.
@@ -52,7 +53,7 @@ if [ -f "$case_dir/env" ]; then
 fi
 
 if [ -f "$case_dir/setup" ]; then
-  (cd "$sandbox" && env -i "${env_vars[@]}" CASE="$case_dir" bash "$case_dir/setup") || { echo "setup failed"; exit 1; }
+  (cd "$sandbox" && env -i "${env_vars[@]}" CASE="$case_dir" LCRULES="$binary" bash "$case_dir/setup") || { echo "setup failed"; exit 1; }
 fi
 
 touch "$sandbox/commands.log"
@@ -62,7 +63,8 @@ status=$?
 # Sandbox paths become $HOME/$REPO/$SANDBOX; command durations vary from run to run.
 normalise() {
   sed -e "s|$home|\$HOME|g" -e "s|$repo|\$REPO|g" -e "s|$sandbox|\$SANDBOX|g" \
-      -e 's/ in [0-9][0-9]* ms$/ in N ms/' -e 's/"duration_ms": [0-9.e+-]*/"duration_ms": N/' "$1"
+      -e 's/ in [0-9][0-9]* ms$/ in N ms/' -e 's/cached result, [0-9][0-9]*s old/cached result, Ns old/' \
+      -e 's/"cache_age_seconds": [0-9][0-9]*/"cache_age_seconds": N/' -e 's/"duration_ms": [0-9.e+-]*/"duration_ms": N/' "$1"
 }
 
 if [ "${LCRULES_UPDATE_GOLDEN:-}" = 1 ]; then
