@@ -58,17 +58,15 @@ std::string read_file(const std::string& path) {
 }
 
 // True while `pid` is a live process (a zombie waiting for its reaper counts as dead).
+// The state comes from /proc/PID/stat (tests may use /proc; lcrules itself does not):
+// `ps` is not on a minimal Debian, and a missing `ps` must not make a live process look dead.
 bool process_alive(pid_t pid) {
   if (::kill(pid, 0) != 0) return false;
-  std::string cmd = "ps -o stat= -p " + std::to_string(pid) + " 2>/dev/null";
-  FILE* ps = ::popen(cmd.c_str(), "r");
-  if (ps == nullptr) return true;
-  char buf[64] = {0};
-  bool got = std::fgets(buf, sizeof buf, ps) != nullptr;
-  ::pclose(ps);
-  if (!got) return false;  // gone meanwhile
-  std::string stat = buf;
-  return stat.find('Z') == std::string::npos;
+  std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(stat_file, stat)) return ::kill(pid, 0) == 0;  // gone meanwhile, or no /proc
+  const auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
+  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
 }
 
 // SIGKILL is asynchronous: allow the kernel a moment to finish the job.
