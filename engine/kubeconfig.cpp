@@ -1,8 +1,5 @@
 #include "engine/kubeconfig.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
@@ -13,44 +10,17 @@
 #include <set>
 #include <string_view>
 
+#include "engine/files.hpp"
 #include "engine/paths.hpp"
 
 namespace lcrules {
 
 namespace {
 
-// --- reading files ----------------------------------------------------------------------
-
-// Reads a whole file. Returns false with errno-like `err` set when it cannot be read.
-bool read_whole_file(const std::string& path, std::string& out, int& err) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    err = errno;
-    return false;
-  }
-  out.clear();
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
-
 // --- error helpers ----------------------------------------------------------------------
 
 [[noreturn]] void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& message) {
-  if (mark.is_null()) throw KubeconfigError(file + ": error: " + message);
-  throw KubeconfigError(file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) +
-                        ": error: " + message);
+  throw KubeconfigError(files::yaml_error_message(file, mark, message));
 }
 
 // How a plain (unquoted, untagged) YAML scalar resolves under YAML 1.1, as kubectl's YAML
@@ -291,7 +261,7 @@ Kubeconfig Kubeconfig::load(const std::vector<std::string>& files, bool must_exi
     if (file.empty()) continue;
     std::string text;
     int err = 0;
-    if (!read_whole_file(file, text, err)) {
+    if (!files::read_whole(file, text, err)) {
       if (err == ENOENT && !must_exist) continue;
       throw KubeconfigError(file + ": error: cannot read: " + std::strerror(err));
     }

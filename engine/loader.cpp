@@ -8,10 +8,9 @@
 #include <climits>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/checker.hpp"
+#include "engine/files.hpp"
 #include "grammar/parser.hpp"
 
 namespace lcrules {
@@ -123,18 +122,13 @@ LoadResult load_rule_set(const std::vector<RuleFileRef>& files) {
       result.errors.push_back(ref.path + ": error: file is larger than 64 MiB");
       continue;
     }
-    std::ifstream in(ref.path, std::ios::binary);
-    if (!in) {
-      result.errors.push_back(ref.path + ": error: cannot read: " + std::strerror(errno));
+    std::string text;
+    int err = 0;
+    if (!files::read_whole(ref.path, text, err)) {
+      result.errors.push_back(ref.path + ": error: cannot read: " + std::strerror(err));
       continue;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) {
-      result.errors.push_back(ref.path + ": error: cannot read: " + std::strerror(errno));
-      continue;
-    }
-    auto parse = parse_rules(std::move(text).str(), ref.path);
+    auto parse = parse_rules(std::move(text), ref.path);
     if (parse.error) {
       result.errors.push_back(format(*parse.error));
       continue;

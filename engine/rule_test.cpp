@@ -20,8 +20,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
+#include "engine/files.hpp"
 #include "engine/output.hpp"
 #include "engine/paths.hpp"
 
@@ -82,12 +82,6 @@ struct TestFileError {
   std::string message;
 };
 
-std::string error_at(const std::string& file, const YAML::Mark& mark, const std::string& message) {
-  if (mark.is_null()) return file + ": error: " + message;
-  return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) +
-         ": error: " + message;
-}
-
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
@@ -102,10 +96,10 @@ class Reader {
   explicit Reader(std::string file) : file_(std::move(file)) {}
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
-    throw TestFileError{error_at(file_, at.Mark(), message)};
+    throw TestFileError{files::yaml_error_message(file_, at.Mark(), message)};
   }
   [[noreturn]] void fail(const YAML::Mark& at, const std::string& message) const {
-    throw TestFileError{error_at(file_, at, message)};
+    throw TestFileError{files::yaml_error_message(file_, at, message)};
   }
 
   // The entries of a mapping in order; duplicate keys and keys outside `known` are errors.
@@ -500,18 +494,17 @@ std::optional<TestFile> parse_test_file(const std::string& path, std::vector<std
     errors.push_back(path + ": error: file is larger than 16 MiB");
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    errors.push_back(path + ": error: cannot read: " + std::strerror(errno));
+  std::string text;
+  int err = 0;
+  if (!files::read_whole(path, text, err)) {
+    errors.push_back(path + ": error: cannot read: " + std::strerror(err));
     return std::nullopt;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    errors.push_back(error_at(path, e.mark, "invalid YAML: " + e.msg));
+    errors.push_back(files::yaml_error_message(path, e.mark, "invalid YAML: " + e.msg));
     return std::nullopt;
   }
   const Reader r(path);
@@ -565,7 +558,7 @@ std::optional<TestFile> parse_test_file(const std::string& path, std::vector<std
     errors.push_back(e.message);
   } catch (const YAML::Exception& e) {
     // Every access is type-checked first; never crash on input anyway.
-    errors.push_back(error_at(path, e.mark, "unexpected YAML structure: " + e.msg));
+    errors.push_back(files::yaml_error_message(path, e.mark, "unexpected YAML structure: " + e.msg));
   }
   if (errors.size() != errors_before) return std::nullopt;
   if (tf.rule_paths.empty()) tf.rule_paths.push_back(parent_folder(path));

@@ -1,8 +1,5 @@
 #include "engine/skaffold_config.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 #include <boost/regex.hpp>
@@ -11,40 +8,16 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/files.hpp"
+
 namespace lcrules {
 
 namespace {
 
 constexpr const char* kFields[] = {"local-cluster", "kind-disable-load", "k3d-disable-load"};
 
-// Reads a whole file; false with `err` (an errno value) when it cannot be read.
-bool read_whole_file(const std::string& path, std::string& out, int& err) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    err = errno;
-    return false;
-  }
-  out.clear();
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
-
 [[noreturn]] void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& message) {
-  if (mark.is_null()) throw ConfigError(file + ": error: " + message);
-  throw ConfigError(file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) +
-                    ": error: " + message);
+  throw ConfigError(files::yaml_error_message(file, mark, message));
 }
 
 YAML::Node parse(const std::string& file, const std::string& text) {
@@ -100,7 +73,7 @@ SkaffoldGlobalConfig SkaffoldGlobalConfig::load(const std::string& path) {
   SkaffoldGlobalConfig cfg;
   std::string text;
   int err = 0;
-  if (!read_whole_file(path, text, err)) {
+  if (!files::read_whole(path, text, err)) {
     if (err == ENOENT) return cfg;
     throw ConfigError(path + ": error: cannot read: " + std::strerror(err));
   }
@@ -176,7 +149,7 @@ bool SkaffoldGlobalConfig::pattern_matches(const std::string& pattern, const std
 std::optional<std::string> read_skaffold_yaml_push(const std::string& path) {
   std::string text;
   int err = 0;
-  if (!read_whole_file(path, text, err))
+  if (!files::read_whole(path, text, err))
     throw ConfigError(path + ": error: cannot read: " + std::strerror(err));
   const YAML::Node root = parse(path, text);
   try {
