@@ -12,12 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/command.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using lcrules::CachingExecutor;
@@ -26,29 +26,11 @@ using lcrules::CommandRequest;
 using lcrules::CommandResult;
 using lcrules::ProcessExecutor;
 using Status = lcrules::CommandResult::Status;
+using lcrules::testing::read_file;
+using lcrules::testing::TempDir;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "lcrules-cache-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::size_t line_count(const fs::path& path) {
   std::string text = read_file(path);
@@ -65,12 +47,12 @@ std::vector<fs::path> entries(const fs::path& dir) {
 // A command that logs every run, so the test can count the processes that ran.
 struct Fixture {
   TempDir tmp;
-  fs::path log = tmp.path / "runs.log";
-  fs::path cache = tmp.path / "cache" / "nested";
+  fs::path log = tmp.path() / "runs.log";
+  fs::path cache = tmp.path() / "cache" / "nested";
   std::string tool;
   ProcessExecutor processes;
   Fixture() {
-    tool = (tmp.path / "tool").string();
+    tool = (tmp.path() / "tool").string();
     std::ofstream(tool) << "#!/bin/sh\necho run >> '" << log.string()
                         << "'\necho \"value=$LCRULES_CACHE_TEST_VAR\"\necho note >&2\nexit 3\n";
     fs::permissions(tool, fs::perms::owner_all);

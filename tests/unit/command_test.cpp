@@ -19,43 +19,18 @@
 #include <vector>
 
 #include "engine/command.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using lcrules::CommandRequest;
 using lcrules::CommandResult;
 using lcrules::ProcessExecutor;
 using Status = lcrules::CommandResult::Status;
+using lcrules::testing::read_file;
+using lcrules::testing::TempDir;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "lcrules-cmd-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string script(const std::string& name, const std::string& body,
-                     fs::perms mode = fs::perms::owner_all) {
-    fs::path p = path / name;
-    std::ofstream(p) << "#!/bin/sh\n" << body;
-    fs::permissions(p, mode);
-    return p.string();
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // True while `pid` is a live process (a zombie waiting for its reaper counts as dead).
 // The state comes from /proc/PID/stat (tests may use /proc; lcrules itself does not):
@@ -195,7 +170,7 @@ TEST_CASE("a command missing from PATH is not found", "[command]") {
   CHECK(r.reason == "lcrules-no-such-command-3f9a: not found on PATH");
 
   TempDir dir;
-  CommandResult slash = run({dir.file("missing")});
+  CommandResult slash = run({dir / "missing"});
   CHECK(slash.status == Status::NotFound);
 }
 
@@ -206,11 +181,11 @@ TEST_CASE("a file without execute permission is not executable", "[command]") {
   CHECK(direct.status == Status::NotExecutable);
   CHECK_THAT(direct.reason, Catch::Contains("plain"));
 
-  CommandResult via_path = run({"plain"}, 1000ms, {{"PATH", dir.path.string()}});
+  CommandResult via_path = run({"plain"}, 1000ms, {{"PATH", dir.str()}});
   CHECK(via_path.status == Status::NotExecutable);
 
-  fs::create_directory(dir.path / "adir");
-  CommandResult directory = run({dir.file("adir")});
+  fs::create_directory(dir.path() / "adir");
+  CommandResult directory = run({dir / "adir"});
   CHECK(directory.status == Status::NotExecutable);
 }
 
@@ -219,23 +194,23 @@ TEST_CASE("commands are looked up on PATH; the environment is passed with extra_
   dir.script("envtool", "printf '%s|%s|%s\\n' \"$LCRULES_TEST_INHERITED\" \"$KUBECONFIG\" \"$PATH\"\n");
   ScopedEnv inherited("LCRULES_TEST_INHERITED", "from-parent");
   ScopedEnv kubeconfig("KUBECONFIG", "/parent/config");
-  std::string path = "/nonexistent-dir:" + dir.path.string() + ":/usr/bin:/bin";
+  std::string path = "/nonexistent-dir:" + dir.str() + ":/usr/bin:/bin";
   CommandResult r = run({"envtool"}, 1000ms, {{"PATH", path}, {"KUBECONFIG", "/a/config:/b/config"}});
   REQUIRE(r.status == Status::Exited);
   CHECK(r.out == "from-parent|/a/config:/b/config|" + path + "\n");
-  CHECK(r.resolved_path == dir.file("envtool"));
+  CHECK(r.resolved_path == dir / "envtool");
 }
 
 TEST_CASE("resolve_executable", "[command]") {
   TempDir dir;
-  fs::create_directories(dir.path / "a" / "tool");  // a directory named like the tool
-  fs::create_directories(dir.path / "b");
-  fs::create_directories(dir.path / "c");
-  std::ofstream(dir.path / "b" / "tool") << "not executable\n";
-  fs::permissions(dir.path / "b" / "tool", fs::perms::owner_read | fs::perms::owner_write);
-  std::ofstream(dir.path / "c" / "tool") << "#!/bin/sh\n";
-  fs::permissions(dir.path / "c" / "tool", fs::perms::owner_all);
-  std::string a = dir.file("a"), b = dir.file("b"), c = dir.file("c");
+  fs::create_directories(dir.path() / "a" / "tool");  // a directory named like the tool
+  fs::create_directories(dir.path() / "b");
+  fs::create_directories(dir.path() / "c");
+  std::ofstream(dir.path() / "b" / "tool") << "not executable\n";
+  fs::permissions(dir.path() / "b" / "tool", fs::perms::owner_read | fs::perms::owner_write);
+  std::ofstream(dir.path() / "c" / "tool") << "#!/bin/sh\n";
+  fs::permissions(dir.path() / "c" / "tool", fs::perms::owner_all);
+  std::string a = dir / "a", b = dir / "b", c = dir / "c";
 
   CHECK(lcrules::resolve_executable("tool", a + ":" + b + ":" + c) == c + "/tool");
   CHECK(lcrules::resolve_executable("tool", a + ":" + b) == "");
@@ -249,7 +224,7 @@ TEST_CASE("resolve_executable", "[command]") {
 
 TEST_CASE("a timeout kills the whole process group", "[command]") {
   TempDir dir;
-  std::string pidfile = dir.file("pid");
+  std::string pidfile = dir / "pid";
   std::string s = dir.script("hang", "sleep 100 &\necho $! > \"$1\"\necho started\nsleep 100\n");
   CommandResult r = run({s, pidfile}, 500ms);
   CHECK(r.status == Status::TimedOut);
@@ -268,7 +243,7 @@ TEST_CASE("a command that closes its output and keeps running still times out", 
 
 TEST_CASE("an exited command whose background child holds the pipes returns", "[command]") {
   TempDir dir;
-  std::string pidfile = dir.file("pid");
+  std::string pidfile = dir / "pid";
   std::string s = dir.script("daemonish", "sleep 100 &\necho $! > \"$1\"\necho hello\nexit 4\n");
   CommandResult r = run({s, pidfile}, 1000ms);
   REQUIRE(r.status == Status::Exited);

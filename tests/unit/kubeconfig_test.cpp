@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "engine/kubeconfig.hpp"
+#include "support.hpp"
 
 extern char** environ;
 
@@ -28,39 +28,11 @@ namespace {
 using lcrules::Kubeconfig;
 using lcrules::KubeconfigError;
 using lcrules::KubeContext;
+using lcrules::testing::random_bytes;
+using lcrules::testing::random_yaml_punctuation;
+using lcrules::testing::read_file;
+using lcrules::testing::TempDir;
 namespace fs = std::filesystem;
-
-// A temporary folder per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "lcrules-kube-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = fs::canonical(tmpl).string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    if (!std::getenv("LCRULES_KEEP_TMP")) fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
-  // Writes `text` to `rel` (creating folders) and returns the absolute path.
-  std::string write(const std::string& rel, const std::string& text) const {
-    const std::string p = *this / rel;
-    fs::create_directories(fs::path(p).parent_path());
-    std::ofstream out(p, std::ios::binary);
-    out << text;
-    return p;
-  }
-
- private:
-  std::string path_;
-};
 
 // Changes the current directory for the scope.
 class ChangeDir {
@@ -250,9 +222,8 @@ users:
   user: {token: ignored}
 )");
     // The absolute CA path depends on the temp folder.
-    std::string two =
-        std::string(std::istreambuf_iterator<char>(std::ifstream(tmp / "two/config").rdbuf()), {});
-    two.replace(two.find("/ABS"), 4, tmp.path() + "/abs");
+    std::string two = read_file(tmp / "two/config");
+    two.replace(two.find("/ABS"), 4, tmp / "abs");
     tmp.write("two/config", two);
     three = tmp.write("three/config", "current-context: from-three\n");
     for (const char* ca :
@@ -420,7 +391,7 @@ TEST_CASE("kubectl agrees: relative KUBECONFIG paths resolve CAs from the curren
   TempDir tmp;
   MergeFixture fx(tmp);
   {
-    ChangeDir cd(tmp.path());
+    ChangeDir cd(tmp.str());
     compare_with_kubectl(tmp, "one/config:two/config");
     const Kubeconfig kc = Kubeconfig::load({"one/config", "two/config"});
     CHECK(kc.resolve("shared").certificate_authority == std::optional<std::string>(tmp / "one/certs/ca.crt"));
@@ -474,7 +445,7 @@ TEST_CASE("load: missing, empty and unreadable files", "[kubeconfig]") {
 TEST_CASE("load: a file that cannot be read is an error", "[kubeconfig]") {
   TempDir tmp;
   const std::string file = tmp.write("secret", "current-context: x\n");
-  ::chmod(tmp.path().c_str(), 0755);
+  ::chmod(tmp.str().c_str(), 0755);
   ::chmod(file.c_str(), 0);
   // Root reads any file: check the message as an unprivileged user in a child process.
   int pipefd[2];
@@ -605,18 +576,9 @@ TEST_CASE("malformed input never crashes", "[kubeconfig]") {
   };
   // Binary junk.
   std::mt19937 rng(12345);
-  for (int round = 0; round < 300; ++round) {
-    std::string junk(static_cast<std::size_t>(rng() % 2000), '\0');
-    for (char& c : junk) c = static_cast<char>(rng() & 0xFF);
-    CHECK_NOTHROW(survives(junk));
-  }
+  for (const std::string& junk : random_bytes(rng, 300, 2000)) CHECK_NOTHROW(survives(junk));
   // Junk built from YAML punctuation.
-  const std::string alphabet = "[]{}:,-?!&*|>'\"#%@` \n\tabc01";
-  for (int round = 0; round < 500; ++round) {
-    std::string junk(static_cast<std::size_t>(rng() % 200), ' ');
-    for (char& c : junk) c = alphabet[rng() % alphabet.size()];
-    CHECK_NOTHROW(survives(junk));
-  }
+  for (const std::string& junk : random_yaml_punctuation(rng, 500, 200)) CHECK_NOTHROW(survives(junk));
   // Wrong types everywhere: each value of a valid kubeconfig replaced in turn.
   const std::string tmpl = R"(current-context: @0
 contexts: @1

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -14,34 +13,15 @@
 #include <vector>
 
 #include "engine/rule_test.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using lcrules::RuleOptions;
 using lcrules::TestOptions;
+using lcrules::testing::read_file;
+using lcrules::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "lcrules-rt-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string write(const std::string& name, const std::string& text) const {
-    const fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-  std::string str() const { return path.string(); }
-};
 
 struct Run {
   int rc = -1;
@@ -665,9 +645,8 @@ TEST_CASE("the example rule tests in tests/rule-tests", "[rule-test]") {
   INFO(passing.out << passing.err);
   CHECK(passing.rc == 0);
   CHECK(last_line(passing.out) == "9 passed, 0 failed");
-  std::ifstream in(std::string(LCRULES_SOURCE_DIR) + "/tests/rule-tests/failing/expected-output.txt");
-  std::stringstream expected;
-  expected << in.rdbuf();
+  const std::string expected =
+      read_file(std::string(LCRULES_SOURCE_DIR) + "/tests/rule-tests/failing/expected-output.txt");
   CHECK(failing.rc == 1);
-  CHECK(failing.out == expected.str());
+  CHECK(failing.out == expected);
 }

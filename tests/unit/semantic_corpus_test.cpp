@@ -2,27 +2,20 @@
 // tests/corpus/semantic/invalid/NAME.rules must fail with the first error line in NAME.error.
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/checker.hpp"
 #include "grammar/parser.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
+using lcrules::testing::read_file;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The first error line of parsing and checking one file on its own.
 std::string first_error(const fs::path& file) {
   const std::string rel = fs::relative(file, LCRULES_SOURCE_DIR).string();
-  auto parsed = lcrules::parse_rules(slurp(file), rel);
+  auto parsed = lcrules::parse_rules(read_file(file), rel);
   if (parsed.error) return lcrules::headline(*parsed.error);
   std::vector<lcrules::ast::File> files;
   files.push_back(std::move(*parsed.file));
@@ -58,7 +51,7 @@ TEST_CASE("semantic corpus: invalid files fail with the expected first error", "
     expected_file.replace_extension(".error");
     INFO(f.string());
     REQUIRE(fs::exists(expected_file));
-    std::string expected = slurp(expected_file);
+    std::string expected = read_file(expected_file);
     while (!expected.empty() && (expected.back() == '\n' || expected.back() == '\r')) expected.pop_back();
     CHECK(first_error(f) == expected);
   }

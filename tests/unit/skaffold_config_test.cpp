@@ -1,48 +1,26 @@
 // Skaffold's global config (~/.skaffold/config) and skaffold.yaml's build.local.push.
-#include <stdlib.h>
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "engine/skaffold_config.hpp"
+#include "support.hpp"
 
 namespace {
 
 using lcrules::ConfigError;
 using lcrules::read_skaffold_yaml_push;
 using lcrules::SkaffoldGlobalConfig;
+using lcrules::testing::random_bytes;
+using lcrules::testing::random_yaml_punctuation;
+using lcrules::testing::TempDir;
 namespace fs = std::filesystem;
 using Values = std::map<std::string, std::string>;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "lcrules-skaffold-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-  std::string write(const std::string& rel, const std::string& text) const {
-    const std::string p = *this / rel;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-
- private:
-  std::string path_;
-};
 
 SkaffoldGlobalConfig config(const TempDir& tmp, const std::string& text) {
   return SkaffoldGlobalConfig::load(tmp.write("config", text));
@@ -291,17 +269,8 @@ TEST_CASE("malformed global configs never crash", "[skaffold-config]") {
     }
   };
   std::mt19937 rng(777);
-  for (int round = 0; round < 300; ++round) {
-    std::string junk(static_cast<std::size_t>(rng() % 2000), '\0');
-    for (char& c : junk) c = static_cast<char>(rng() & 0xFF);
-    CHECK_NOTHROW(survives(junk));
-  }
-  const std::string alphabet = "[]{}:,-?!&*|>'\"#%@` \n\tabc01";
-  for (int round = 0; round < 500; ++round) {
-    std::string junk(static_cast<std::size_t>(rng() % 200), ' ');
-    for (char& c : junk) c = alphabet[rng() % alphabet.size()];
-    CHECK_NOTHROW(survives(junk));
-  }
+  for (const std::string& junk : random_bytes(rng, 300, 2000)) CHECK_NOTHROW(survives(junk));
+  for (const std::string& junk : random_yaml_punctuation(rng, 500, 200)) CHECK_NOTHROW(survives(junk));
   const std::string tmpl =
       "global: @0\n  local-cluster: @1\nkubeContexts: @2\n- kube-context: @3\n  kind-disable-load: @4\n";
   for (const std::string& rep :

@@ -4,27 +4,20 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "grammar/parser.hpp"
+#include "support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using lcrules::parse_rules;
 using lcrules::ParseResult;
+using lcrules::testing::read_file;
 
 const fs::path kCorpus = fs::path(LCRULES_SOURCE_DIR) / "tests" / "corpus" / "syntax";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<fs::path> rules_files(const fs::path& dir) {
   std::vector<fs::path> out;
