@@ -165,24 +165,38 @@ std::optional<RuleSet> load_active_rules(const RuleOptions& opts) {
   return std::move(loaded.rule_set);
 }
 
-int run_eval(const EvalOptions& opts, const RuleOptions& rule_opts, bool json) {
+namespace {
+
+// Loads the active rules and prepares the evaluation input with its command executor, then
+// returns `run(rules, input)`, an exit status; the rules and the input live until it
+// returns. kExitInput (the errors printed) when the rules or the input cannot be loaded, or
+// `run` meets a Skaffold config that cannot be read.
+template <typename Run>
+int with_rules_and_input(const EvalOptions& opts, const RuleOptions& rule_opts, Run run) {
   auto rules = load_active_rules(rule_opts);
   if (!rules) return kExitInput;
   auto prepared = prepare(opts);
   if (!prepared) return kExitInput;
   Executors executors(opts, prepared->input.kubeconfig_files);
   prepared->input.executor = executors.active;
-  Explanation ex;
-  Decision d;
   try {
-    d = evaluate(*rules, prepared->input, opts.explain ? &ex : nullptr);
+    return run(*rules, prepared->input);
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";
     return kExitInput;
   }
-  const Explanation* shown = opts.explain ? &ex : nullptr;
-  std::cout << (json ? dump(decision_json(d, shown)) : render_text(d, shown));
-  return kExitOk;
+}
+
+}  // namespace
+
+int run_eval(const EvalOptions& opts, const RuleOptions& rule_opts, bool json) {
+  return with_rules_and_input(opts, rule_opts, [&](const RuleSet& rules, const EvaluationInput& input) {
+    Explanation ex;
+    const Decision d = evaluate(rules, input, opts.explain ? &ex : nullptr);
+    const Explanation* shown = opts.explain ? &ex : nullptr;
+    std::cout << (json ? dump(decision_json(d, shown)) : render_text(d, shown));
+    return kExitOk;
+  });
 }
 
 int run_check(const std::vector<std::string>& paths, const RuleOptions& rule_opts) {
@@ -252,19 +266,13 @@ int run_rules(const RuleOptions& rule_opts, bool json) {
 }
 
 int run_facts(const EvalOptions& opts, const RuleOptions& rule_opts, bool json, bool run_commands) {
-  auto rules = load_active_rules(rule_opts);
-  if (!rules) return kExitInput;
-  auto prepared = prepare(opts);
-  if (!prepared) return kExitInput;
-  Executors executors(opts, prepared->input.kubeconfig_files);
-  prepared->input.executor = executors.active;
   std::vector<FactValue> facts;
-  try {
-    facts = list_facts(*rules, prepared->input, run_commands);
-  } catch (const ConfigError& e) {
-    std::cerr << e.what() << "\n";
-    return kExitInput;
-  }
+  const int status =
+      with_rules_and_input(opts, rule_opts, [&](const RuleSet& rules, const EvaluationInput& input) {
+        facts = list_facts(rules, input, run_commands);
+        return kExitOk;
+      });
+  if (status != kExitOk) return status;
   if (json) {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& f : facts) {
