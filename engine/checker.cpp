@@ -451,6 +451,15 @@ class Checker {
       error(c.loc, "conditions nest too deeply (through macros)");
       return std::nullopt;
     }
+    // Macros are expanded at each use, so macros that call each other twice over grow
+    // exponentially: bound the size of one condition and stop at once when it is reached.
+    if (budget_exceeded_) return std::nullopt;
+    if (++nodes_compiled_ > kMaxConditionNodes) {
+      budget_exceeded_ = true;
+      error(budget_root_, "this condition expands to more than " + std::to_string(kMaxConditionNodes) +
+                              " predicates through its macros");
+      return std::nullopt;
+    }
     bool ok = true;
     auto children = [&](const std::vector<ast::Condition>& operands, bool negate) {
       for (const auto& child : operands) {
@@ -633,6 +642,7 @@ class Checker {
     std::set<std::string> bound;
     std::vector<std::pair<std::string, ast::Location>> uses;
     Scope scope{nullptr, true, false, &bound, &uses};
+    reset_budget(def.macro->condition.loc);
     def.compiling = true;
     auto compiled = compile_condition(def.macro->condition, scope, false, 0);
     def.compiling = false;
@@ -708,6 +718,7 @@ class Checker {
     std::set<std::string> bound;
     std::vector<std::pair<std::string, ast::Location>> uses;
     Scope scope{&out.name, out.stage == ast::Stage::Policy, false, &bound, &uses};
+    reset_budget(r.when ? r.when->loc : r.loc);
     bool ok = true;
     if (r.when) {
       auto when = compile_condition(*r.when, scope, false, 0);
@@ -757,8 +768,18 @@ class Checker {
     if (ok) result_.rule_set.rules.push_back(std::move(out));
   }
 
+  static constexpr std::size_t kMaxConditionNodes = 10000;
+  void reset_budget(const ast::Location& root) {
+    nodes_compiled_ = 0;
+    budget_exceeded_ = false;
+    budget_root_ = root;
+  }
+
   const std::vector<ast::File>& files_;
   CheckResult result_;
+  std::size_t nodes_compiled_ = 0;
+  bool budget_exceeded_ = false;
+  ast::Location budget_root_;
   std::map<std::string, RuleDraft> drafts_;
   std::vector<std::string> rule_order_;
   std::map<std::string, MacroDef> macros_;
