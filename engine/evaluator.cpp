@@ -82,7 +82,8 @@ class Evaluation {
     auto it = rules_.active.begin();
     for (; it != rules_.active.end() && (*it)->stage == ast::Stage::Identify; ++it) {
       const CompiledRule& rule = **it;
-      if (decided == kAllFields) {
+      // Once every field is decided only rules that set no field (notes) can still matter.
+      if (decided == kAllFields && rule.field_mask != 0) {
         if (ex_) ++ex_->rules_not_reached;
         continue;
       }
@@ -725,7 +726,8 @@ std::vector<FactValue> list_facts(const RuleSet& rules, const EvaluationInput& i
   }
   std::vector<const FactRef*> facts;
   std::vector<std::pair<const CompiledCommand*, const CompiledRule*>> commands;
-  for (const auto& rule : rules.rules) {
+  for (const CompiledRule* active : rules.active) {  // a disabled rule's commands never run
+    const CompiledRule& rule = *active;
     if (rule.when) collect_refs(*rule.when, facts, commands, &rule);
     for (const auto& set : rule.sets) {
       if (const auto* t = std::get_if<CompiledTemplate>(&set.value)) collect_template_refs(*t, facts);
