@@ -16,6 +16,27 @@ std::string pipeline_text(const std::vector<Argv>& pipeline) {
   return out;
 }
 
+}  // namespace
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+namespace {
+
 // Command output for the text explanation: trailing newlines dropped, later lines indented
 // under the first.
 std::string indented(std::string text) {
@@ -79,7 +100,7 @@ std::string summary_line(const Decision& d) {
 std::string render_text(const Decision& d, const Explanation* ex) {
   std::string out = summary_line(d) + "\n";
   for (const auto& n : d.notes) out += "note: " + n + "\n";
-  if (!ex) return out;
+  if (!ex) return printable(out);
   out += "\nWhy:\n";
   for (const auto& f : ex->fields) {
     std::string line = "  " + std::string(field_name(f.field)) + " = " + f.value;
@@ -126,7 +147,8 @@ std::string render_text(const Decision& d, const Explanation* ex) {
     out += "\nFacts not available:\n";
     for (const auto& p : ex->problems) out += "  " + p.fact + ": " + p.reason + "\n";
   }
-  return out;
+  // Kubeconfig values and command output reach a terminal: no escape sequences get through.
+  return printable(out);
 }
 
 nlohmann::ordered_json explanation_json(const Explanation& ex) {

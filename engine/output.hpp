@@ -17,4 +17,7 @@ nlohmann::ordered_json decision_json(const Decision& d, const Explanation* ex);
 nlohmann::ordered_json explanation_json(const Explanation& ex);
 std::string location_text(const ast::Location& loc);  // "FILE:LINE"
 
+// Text for a terminal: control bytes other than newline and tab written as \xHH.
+std::string printable(std::string_view text);
+
 }  // namespace lcrules
