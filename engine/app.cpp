@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -33,12 +34,9 @@ std::string canonical_or_self(const std::string& p) {
 std::string kubeconfig_cache_key(const std::vector<std::string>& files) {
   std::string key;
   for (const auto& f : files) {
-    struct stat st {};
-    key += f + "@";
-    if (::stat(f.c_str(), &st) == 0) {
-      key += std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-    }
-    key += ";";
+    std::error_code ec;
+    const auto mtime = fs::last_write_time(f, ec);  // portable, to the nanosecond where the system has it
+    key += f + "@" + (ec ? std::string() : std::to_string(mtime.time_since_epoch().count())) + ";";
   }
   return key;
 }
@@ -206,15 +204,18 @@ int run_check(const std::vector<std::string>& paths, const RuleOptions& rule_opt
   std::vector<std::string> errors;
   std::vector<RuleFileRef> files;
   const auto shipped = find_shipped_rules(rule_opts.shipped_fallback);
-  bool includes_shipped = false;
-  for (const auto& p : paths) {
-    if (shipped && canonical_or_self(p) == canonical_or_self(*shipped)) includes_shipped = true;
-  }
-  if (shipped && !rule_opts.no_default_rules && !includes_shipped) {
-    files = collect_paths({*shipped}, RuleOrigin::Shipped, errors);
-  }
   // Checking runs nothing, so the files are not subject to the ownership checks.
-  for (auto& f : collect_paths(paths, RuleOrigin::Shipped, errors)) files.push_back(std::move(f));
+  const auto given = collect_paths(paths, RuleOrigin::Shipped, errors);
+  if (shipped && !rule_opts.no_default_rules) {
+    for (auto& f : collect_paths({*shipped}, RuleOrigin::Shipped, errors)) {
+      // A shipped file that is also given (`lcrules check rules/kind.rules`) loads once.
+      const bool also_given = std::any_of(given.begin(), given.end(), [&](const RuleFileRef& g) {
+        return canonical_or_self(g.path) == canonical_or_self(f.path);
+      });
+      if (!also_given) files.push_back(std::move(f));
+    }
+  }
+  files.insert(files.end(), given.begin(), given.end());
   auto loaded = load_rule_set(files);
   for (const auto& e : loaded.errors) errors.push_back(e);
   for (const auto& e : errors) std::cerr << e << (e.empty() || e.back() != '\n' ? "\n" : "");

@@ -1,17 +1,32 @@
 #include "engine/files.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 namespace lcrules::files {
 
 bool read_whole(const std::string& path, std::string& out, int& err) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below anyway).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     err = errno;
+    return false;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    err = S_ISDIR(st.st_mode) ? EISDIR : kNotRegularFile;
+    ::close(fd);
+    return false;
+  }
+  if (static_cast<std::uintmax_t>(st.st_size) > kMaxInputFileSize) {
+    err = kTooLarge;
+    ::close(fd);
     return false;
   }
   out.clear();
@@ -25,10 +40,21 @@ bool read_whole(const std::string& path, std::string& out, int& err) {
       return false;
     }
     if (n == 0) break;
+    if (out.size() + static_cast<std::size_t>(n) > kMaxInputFileSize) {  // grew while read
+      err = kTooLarge;
+      ::close(fd);
+      return false;
+    }
     out.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
   return true;
+}
+
+std::string read_error_text(int err) {
+  if (err == kNotRegularFile) return "not a regular file";
+  if (err == kTooLarge) return "larger than " + std::to_string(kMaxInputFileSize / (1024 * 1024)) + " MiB";
+  return std::strerror(err);
 }
 
 std::string yaml_error_message(const std::string& file, const YAML::Mark& mark, const std::string& message) {

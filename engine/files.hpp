@@ -5,13 +5,23 @@
 
 #include <yaml-cpp/mark.h>
 
+#include <cstddef>
 #include <string>
 
 namespace lcrules::files {
 
-// Reads the whole file at `path` into `out`. Returns false with `err` set to the errno
-// value when it cannot be opened or read (`out` is then unspecified).
+// Input files larger than this are refused: a device or a runaway file must not exhaust memory.
+inline constexpr std::size_t kMaxInputFileSize = 64 * 1024 * 1024;
+inline constexpr int kNotRegularFile = -1;  // `err` for a folder, FIFO, device, socket
+inline constexpr int kTooLarge = -2;        // `err` for a file over kMaxInputFileSize
+
+// Reads the whole regular file at `path` into `out`. Returns false with `err` set to an errno
+// value, kNotRegularFile or kTooLarge when it cannot be read (`out` is then unspecified).
+// Never blocks on a FIFO.
 bool read_whole(const std::string& path, std::string& out, int& err);
+
+// The reason for `err` from read_whole, for "FILE: error: cannot read: REASON".
+std::string read_error_text(int err);
 
 // "FILE:LINE:COL: error: MESSAGE" (1-based line and column) when `mark` is known, else
 // "FILE: error: MESSAGE".

@@ -263,7 +263,7 @@ Kubeconfig Kubeconfig::load(const std::vector<std::string>& files, bool must_exi
     int err = 0;
     if (!files::read_whole(file, text, err)) {
       if (err == ENOENT && !must_exist) continue;
-      throw KubeconfigError(file + ": error: cannot read: " + std::strerror(err));
+      throw KubeconfigError(file + ": error: cannot read: " + files::read_error_text(err));
     }
     kc.files_read_.push_back(file);
 

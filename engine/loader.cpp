@@ -18,7 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::uintmax_t kMaxRuleFileSize = 64 * 1024 * 1024;
 
 std::string mode_text(mode_t mode) {
   char buf[8];
@@ -61,8 +60,13 @@ void add_path(const std::string& path, RuleOrigin origin, bool must_exist, std::
               std::vector<std::string>& errors) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) {
-    if (must_exist) errors.push_back(path + ": error: no such file or folder");
+  if (!fs::exists(status)) {
+    // Missing is fine for the system and user folders; unreadable (EACCES...) never is.
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      errors.push_back(path + ": error: cannot read: " + ec.message());
+    } else if (must_exist) {
+      errors.push_back(path + ": error: no such file or folder");
+    }
     return;
   }
   const bool check = origin != RuleOrigin::Shipped;
@@ -116,16 +120,10 @@ LoadResult load_rule_set(const std::vector<RuleFileRef>& files) {
   LoadResult result;
   std::vector<ast::File> parsed;
   for (const auto& ref : files) {
-    std::error_code ec;
-    const auto size = fs::file_size(ref.path, ec);
-    if (!ec && size > kMaxRuleFileSize) {
-      result.errors.push_back(ref.path + ": error: file is larger than 64 MiB");
-      continue;
-    }
     std::string text;
     int err = 0;
     if (!files::read_whole(ref.path, text, err)) {
-      result.errors.push_back(ref.path + ": error: cannot read: " + std::strerror(err));
+      result.errors.push_back(ref.path + ": error: cannot read: " + files::read_error_text(err));
       continue;
     }
     auto parse = parse_rules(std::move(text), ref.path);

@@ -40,9 +40,11 @@ int main(int argc, char** argv) {
     sub->add_option("--kubeconfig", eval_opts.kubeconfig, "Read this kubeconfig instead of $KUBECONFIG or ~/.kube/config");
     sub->add_option("--skaffold-yaml", eval_opts.skaffold_yaml, "A project's skaffold.yaml (its build.local.push)");
     sub->add_flag("--probe-cluster", eval_opts.probe_cluster, "Let rules ask the API server (kubectl)");
+    // Bounded like durations in rule files, so milliseconds always fit in a clock.
     sub->add_option("--command-timeout", eval_opts.command_timeout, "Default timeout of each command, seconds")
-        ->check(CLI::PositiveNumber);
-    sub->add_option("--deadline", eval_opts.deadline, "Deadline for the whole evaluation, seconds")->check(CLI::PositiveNumber);
+        ->check(CLI::Range(0.001, 1e9));
+    sub->add_option("--deadline", eval_opts.deadline, "Deadline for the whole evaluation, seconds")
+        ->check(CLI::Range(0.001, 1e9));
     sub->add_flag("--no-exec", eval_opts.no_exec, "Run no command; command predicates are false");
     sub->add_flag("--no-cache", eval_opts.no_cache, "Do not use or write cached command results");
   };

@@ -497,7 +497,7 @@ std::optional<TestFile> parse_test_file(const std::string& path, std::vector<std
   std::string text;
   int err = 0;
   if (!files::read_whole(path, text, err)) {
-    errors.push_back(path + ": error: cannot read: " + std::strerror(err));
+    errors.push_back(path + ": error: cannot read: " + files::read_error_text(err));
     return std::nullopt;
   }
   YAML::Node root;
@@ -677,7 +677,7 @@ TestResult run_one(const TestFile& tf, const TestCase& t, std::set<RuleKey>& cov
   }
   for (const auto& trace : ex.rules) {
     if (trace.outcome == Explanation::RuleTrace::Outcome::Matched &&
-        (!trace.decided.empty() || !trace.notes.empty())) {
+        (!trace.decided.empty() || (trace.rule->field_mask == 0 && !trace.notes.empty()))) {
       covered.insert(key_of(*trace.rule));
     }
   }

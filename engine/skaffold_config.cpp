@@ -75,7 +75,7 @@ SkaffoldGlobalConfig SkaffoldGlobalConfig::load(const std::string& path) {
   int err = 0;
   if (!files::read_whole(path, text, err)) {
     if (err == ENOENT) return cfg;
-    throw ConfigError(path + ": error: cannot read: " + std::strerror(err));
+    throw ConfigError(path + ": error: cannot read: " + files::read_error_text(err));
   }
   const YAML::Node root = parse(path, text);
   try {
@@ -150,7 +150,7 @@ std::optional<std::string> read_skaffold_yaml_push(const std::string& path) {
   std::string text;
   int err = 0;
   if (!files::read_whole(path, text, err))
-    throw ConfigError(path + ": error: cannot read: " + std::strerror(err));
+    throw ConfigError(path + ": error: cannot read: " + files::read_error_text(err));
   const YAML::Node root = parse(path, text);
   try {
     if (!root.IsDefined() || root.IsNull()) return std::nullopt;
