@@ -19,16 +19,20 @@ bool read_whole(const std::string& path, std::string& out, int& err) {
     return false;
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  // Regular files and devices (KUBECONFIG=/dev/null is common; /dev/zero stops at the size
+  // cap); never a FIFO or socket, which could block or never end.
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  if (!stat_ok || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
     err = S_ISDIR(st.st_mode) ? EISDIR : kNotRegularFile;
     ::close(fd);
     return false;
   }
-  if (static_cast<std::uintmax_t>(st.st_size) > kMaxInputFileSize) {
+  if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > kMaxInputFileSize) {
     err = kTooLarge;
     ::close(fd);
     return false;
   }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   out.clear();
   char buf[65536];
   for (;;) {
