@@ -318,9 +318,9 @@ std::optional<std::vector<Argv>> parse_load_command(const Reader& r, const YAML:
   return pipeline;
 }
 
-const std::vector<std::string> kTestKeys = {"name",     "context",  "kubeconfig",         "env",
-                                            "files",    "skaffold", "skaffold-yaml-push", "probe-cluster",
-                                            "commands", "expect",   "decided-by"};
+const std::vector<std::string> kTestKeys = {"name",     "context",       "kubeconfig",         "kubeconfig-path",
+                                            "env",      "files",         "skaffold",           "skaffold-yaml-push",
+                                            "probe-cluster", "commands", "expect",             "decided-by"};
 const std::vector<std::string> kExpectKeys = {
     "cluster",      "local",    "cluster_name", "kubeconfig_cluster", "load_images", "push_images",
     "load_command", "registry", "notes",        "notes-include"};
@@ -420,6 +420,7 @@ TestCase parse_test(const Reader& r, const YAML::Node& n) {
   const std::string where = "test '" + t.name + "'";
   const auto entries = r.entries(n, kTestKeys, where);
   const YAML::Node* kubeconfig = nullptr;
+  const YAML::Node* kubeconfig_path = nullptr;
   bool has_context = false;
   for (const auto& [key, v] : entries) {
     if (key == "context") {
@@ -428,6 +429,8 @@ TestCase parse_test(const Reader& r, const YAML::Node& n) {
       has_context = true;
     } else if (key == "kubeconfig") {
       kubeconfig = &v;
+    } else if (key == "kubeconfig-path") {
+      kubeconfig_path = &v;
     } else if (key == "env") {
       for (const auto& [name, value] : r.any_entries(v, "env of " + where)) {
         if (value.IsNull()) {
@@ -476,10 +479,20 @@ TestCase parse_test(const Reader& r, const YAML::Node& n) {
   if (!checks_something) {
     r.fail(n, where + " checks nothing: give 'expect' with at least one field, or 'decided-by'");
   }
+  if (kubeconfig_path && !kubeconfig) r.fail(*kubeconfig_path, "kubeconfig-path of " + where + " needs 'kubeconfig'");
   if (kubeconfig) {
+    // Where the kubeconfig "is" (context.file, relative certificate paths): by default
+    // $HOME/.kube/config; `kubeconfig-path` tests rules about other places
+    // (/etc/rancher/k3s/k3s.yaml, ~/.lima/VM/copied-from-guest/kubeconfig.yaml).
     const auto home = t.env.find("HOME");
-    const std::string virtual_path =
-        paths::clean((home != t.env.end() ? home->second : "") + "/.kube/config");
+    std::string virtual_path = paths::clean((home != t.env.end() ? home->second : "") + "/.kube/config");
+    if (kubeconfig_path) {
+      virtual_path = r.string(*kubeconfig_path, "kubeconfig-path");
+      if (virtual_path.empty() || virtual_path.front() != '/') {
+        r.fail(*kubeconfig_path, "kubeconfig-path of " + where + " must be an absolute path");
+      }
+      virtual_path = paths::clean(virtual_path);
+    }
     load_kubeconfig(r, *kubeconfig, t, virtual_path);
   }
   return t;
