@@ -484,6 +484,18 @@ class Checker {
             node.kind = ConditionNode::Kind::Not;
             children(n.operand, true);
           } else if constexpr (std::is_same_v<T, ast::FactPredicate>) {
+            if (n.subject) {
+              node.kind = ConditionNode::Kind::Value;
+              auto subject = compile_template(*n.subject, scope);
+              auto test = compile_string_test(n.test, scope, under_not);
+              if (!subject || !test) {
+                ok = false;
+                return;
+              }
+              node.subject = std::move(*subject);
+              node.test = std::move(*test);
+              return;
+            }
             node.kind = ConditionNode::Kind::Fact;
             auto fact = resolve_fact(n.fact);
             if (!fact) {

@@ -47,6 +47,14 @@ bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
 
+// The text of a template that interpolates nothing, without rendering (copying) it.
+const std::string* literal_text(const CompiledTemplate& t) {
+  static const std::string empty;
+  if (t.parts.empty()) return &empty;
+  if (t.parts.size() == 1) return std::get_if<std::string>(&t.parts[0]);
+  return nullptr;
+}
+
 }  // namespace
 
 std::string describe_argv(const Argv& argv) {
@@ -199,6 +207,7 @@ class Evaluation {
         return true;
       }
       case Field::LoadCommand: {
+        settle_load_command();
         if (std::holds_alternative<ast::Null>(v)) {
           d.load_command.reset();
           return true;
@@ -238,17 +247,24 @@ class Evaluation {
   }
 
   void snapshot_decision(const Decision& d) {
+    identify_ = &d;
     decision_[static_cast<std::size_t>(Field::Cluster)] = d.cluster;
     decision_[static_cast<std::size_t>(Field::Local)] = d.local ? "true" : "false";
     decision_[static_cast<std::size_t>(Field::ClusterName)] = d.cluster_name;
     decision_[static_cast<std::size_t>(Field::LoadImages)] = d.load_images ? "true" : "false";
     decision_[static_cast<std::size_t>(Field::PushImages)] = d.push_images ? "true" : "false";
     decision_[static_cast<std::size_t>(Field::Registry)] = d.registry;
-    if (d.load_command) {
-      std::string text;
-      for (const auto& argv : *d.load_command) text += (text.empty() ? "" : " | ") + describe_argv(argv);
-      decision_[static_cast<std::size_t>(Field::LoadCommand)] = std::move(text);
-    }
+    // Rendering the load command is only needed when a rule reads decision.load_command:
+    // done on first use, or before a policy rule replaces it.
+    load_command_pending_ = d.load_command.has_value();
+  }
+
+  void settle_load_command() {
+    if (!load_command_pending_) return;
+    load_command_pending_ = false;
+    std::string text;
+    for (const auto& argv : *identify_->load_command) text += (text.empty() ? "" : " | ") + describe_argv(argv);
+    decision_[static_cast<std::size_t>(Field::LoadCommand)] = std::move(text);
   }
 
   // --- facts ---------------------------------------------------------------------------
@@ -282,11 +298,12 @@ class Evaluation {
       case K::UserName: return opt(c.user);
       case K::UserExecCommand: return opt(c.user_exec_command);
       case K::Env: {
-        auto it = env_.find(f.key);
-        if (it == env_.end()) {
-          it = env_.emplace(f.key, in_.getenv ? in_.getenv(f.key) : std::nullopt).first;
+        // A handful of variables per evaluation: a flat list, looked up once each.
+        for (const auto& [name, value] : env_) {
+          if (*name == f.key) return opt(value);
         }
-        return opt(it->second);
+        env_.emplace_back(&f.key, in_.getenv ? in_.getenv(f.key) : std::nullopt);
+        return opt(env_.back().second);
       }
       case K::Skaffold: {
         if (!skaffold_) skaffold_ = in_.skaffold_config ? in_.skaffold_config() : std::map<std::string, std::string>{};
@@ -300,13 +317,31 @@ class Evaluation {
         return &*kubeconfig_files_;
       }
       case K::Decision: {
-        const auto field = parse_field(f.key);
-        return field ? opt(decision_[static_cast<std::size_t>(*field)]) : nullptr;
+        const auto field = decision_field(f.key);
+        if (!field) return nullptr;
+        if (*field == Field::LoadCommand) settle_load_command();
+        return opt(decision_[static_cast<std::size_t>(*field)]);
       }
       case K::Match:
       case K::Item: return nullptr;  // handled by render()
     }
     return nullptr;
+  }
+
+  // parse_field() for the decision facts, without comparing against every field name.
+  static std::optional<Field> decision_field(const std::string& key) {
+    switch (key.size()) {
+      case 5: return key == "local" ? std::optional(Field::Local) : std::nullopt;
+      case 7: return key == "cluster" ? std::optional(Field::Cluster) : std::nullopt;
+      case 8: return key == "registry" ? std::optional(Field::Registry) : std::nullopt;
+      case 11:
+        if (key == "load_images") return Field::LoadImages;
+        return key == "push_images" ? std::optional(Field::PushImages) : std::nullopt;
+      case 12:
+        if (key == "cluster_name") return Field::ClusterName;
+        return key == "load_command" ? std::optional(Field::LoadCommand) : std::nullopt;
+      default: return std::nullopt;
+    }
   }
 
   const ServerUrl& server_url() {
@@ -407,6 +442,14 @@ class Evaluation {
       }
       case Kind::Macro: return eval(n.children.front(), checks);
       case Kind::Fact: return eval_fact(n, checks);
+      case Kind::Value: {
+        std::string value, missing;
+        if (!render(n.subject, value, &missing)) {
+          if (checks) checks->push_back({missing + " is not set", false, n.loc});
+          return false;
+        }
+        return test_string(n.test, value, "\"" + n.subject.spelling + "\"", n.loc, checks);
+      }
       case Kind::IsSet: {
         const std::string* v = fact(n.fact);
         const bool held = (v != nullptr) != n.negated;
@@ -472,6 +515,13 @@ class Evaluation {
     }
     if (t.op == Op::In) {
       for (const auto& item : t.list) {
+        if (const std::string* lit = literal_text(item)) {
+          if (*lit == value) {
+            held = true;
+            break;
+          }
+          continue;
+        }
         if (!render(item, operand, &missing)) continue;
         if (operand == value) {
           held = true;
@@ -483,44 +533,46 @@ class Evaluation {
       }
       return held;
     }
-    if (!render(t.text, operand, &missing)) {
+    const std::string* literal = literal_text(t.text);  // most operands: no copy
+    if (!literal && !render(t.text, operand, &missing)) {
       if (checks) checks->push_back({subject + ": cannot compare, " + missing + " is not set", false, loc});
       return false;
     }
+    const std::string& rhs = literal ? *literal : operand;
     const char* verb = "";
     switch (t.op) {
       case Op::Equal:
-        held = value == operand;
+        held = value == rhs;
         if (checks) {
-          checks->push_back({held ? subject + " is " + quote(value) : subject + " is " + quote(value) + ", not " + quote(operand), held, loc});
+          checks->push_back({held ? subject + " is " + quote(value) : subject + " is " + quote(value) + ", not " + quote(rhs), held, loc});
         }
         return held;
       case Op::NotEqual:
-        held = value != operand;
+        held = value != rhs;
         if (checks) {
-          checks->push_back({held ? subject + " " + quote(value) + " is not " + quote(operand) : subject + " is " + quote(value), held, loc});
+          checks->push_back({held ? subject + " " + quote(value) + " is not " + quote(rhs) : subject + " is " + quote(value), held, loc});
         }
         return held;
       case Op::StartsWith:
-        held = starts_with(value, operand);
+        held = starts_with(value, rhs);
         verb = held ? " starts with " : " does not start with ";
         break;
       case Op::EndsWith:
-        held = ends_with(value, operand);
+        held = ends_with(value, rhs);
         verb = held ? " ends with " : " does not end with ";
         break;
       case Op::Contains:
-        held = value.find(operand) != std::string::npos;
+        held = value.find(rhs) != std::string::npos;
         verb = held ? " contains " : " does not contain ";
         break;
       case Op::Inside:
-        held = paths::inside(value, operand);
+        held = paths::inside(value, rhs);
         verb = held ? " is inside " : " is not inside ";
         break;
       case Op::Matches:
       case Op::In: break;
     }
-    if (checks) checks->push_back({subject + " " + quote(value) + verb + quote(operand), held, loc});
+    if (checks) checks->push_back({subject + " " + quote(value) + verb + quote(rhs), held, loc});
     return held;
   }
 
@@ -665,11 +717,13 @@ class Evaluation {
   const CompiledRule* rule_ = nullptr;
   std::vector<std::pair<std::string, std::string>> captures_;
   const nlohmann::json* item_ = nullptr;
-  std::map<std::string, std::optional<std::string>, std::less<>> env_;
+  std::deque<std::pair<const std::string*, std::optional<std::string>>> env_;  // stable addresses
   std::optional<std::map<std::string, std::string>> skaffold_;
   std::optional<ServerUrl> server_url_;
   std::optional<std::string> kubeconfig_files_;
   std::array<std::optional<std::string>, kFieldCount> decision_;
+  const Decision* identify_ = nullptr;  // the decision whose identify result decision_ holds
+  bool load_command_pending_ = false;
   std::deque<CommandMemo> commands_;  // stable references while a predicate uses one
 };
 
@@ -684,10 +738,13 @@ Decision evaluate(const RuleSet& rules, const EvaluationInput& input, Explanatio
 
 namespace {
 
+void collect_template_refs(const CompiledTemplate& t, std::vector<const FactRef*>& facts);
+
 void collect_refs(const ConditionNode& n, std::vector<const FactRef*>& facts,
                   std::vector<std::pair<const CompiledCommand*, const CompiledRule*>>& commands,
                   const CompiledRule* rule) {
   if (n.kind == Kind::Fact || n.kind == Kind::IsSet) facts.push_back(&n.fact);
+  if (n.kind == Kind::Value) collect_template_refs(n.subject, facts);
   if (n.kind == Kind::Command) commands.emplace_back(n.command.get(), rule);
   for (const auto& c : n.children) collect_refs(c, facts, commands, rule);
 }

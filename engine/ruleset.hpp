@@ -75,14 +75,15 @@ struct CompiledCommand {
 };
 
 struct ConditionNode {
-  enum class Kind : std::uint8_t { And, Or, Not, Macro, Fact, IsSet, Exists, Command };
+  enum class Kind : std::uint8_t { And, Or, Not, Macro, Fact, Value, IsSet, Exists, Command };
   Kind kind = Kind::And;
   ast::Location loc;
   std::vector<ConditionNode> children;  // And/Or: operands; Not/Macro: one
   std::string macro_name;
   FactRef fact;                 // Fact, IsSet
   bool negated = false;         // IsSet: `is not set`
-  CompiledStringTest test;      // Fact
+  CompiledStringTest test;      // Fact, Value
+  CompiledTemplate subject;     // Value: the string tested
   CompiledTemplate path;        // Exists
   std::shared_ptr<const CompiledCommand> command;  // Command
 };

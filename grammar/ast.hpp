@@ -65,9 +65,10 @@ struct StringTest {
 };
 
 struct FactPredicate {
-  std::string fact;
+  std::string fact;  // empty when `subject` is given
   Location fact_loc;
   StringTest test;
+  std::optional<Template> subject;  // `"${match.x}" in LIST`: a string tested instead of a fact
 };
 
 struct IsSetPredicate {

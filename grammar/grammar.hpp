@@ -561,6 +561,10 @@ struct single_equals : seq<one<'='>, not_at<one<'='>>> {};
 struct single_equals_error : seq<at<single_equals>, raise<single_equals_error>> {};
 struct fact_predicate : seq<fact_name, sp, sor<is_test, string_test, single_equals_error>> {};
 
+// `"${match.parent}" in local_products`: a string (usually interpolated) tested like a fact.
+struct value_test : sor<string_test, single_equals_error> {};
+struct value_predicate : seq<string_lit, sp, must<value_test>> {};
+
 struct exists_path : seq<string_lit> {};
 struct exists_predicate : seq<kw_exists, sp, must<exists_path>> {};
 
@@ -611,7 +615,8 @@ struct paren_close : one<')'> {};
 struct paren_condition : nest_condition<one<'('>, seq<sp, must<after_paren>, sp, must<paren_close>>> {};
 
 struct unary
-    : sor<not_condition, paren_condition, exists_predicate, run_predicate, fact_predicate, macro_call> {};
+    : sor<not_condition, paren_condition, exists_predicate, run_predicate, value_predicate, fact_predicate,
+          macro_call> {};
 struct after_and : seq<unary> {};
 struct and_condition : seq<unary, star<sp, and_op, sp, must<after_and>>> {};
 struct after_or : seq<and_condition> {};
@@ -750,6 +755,8 @@ template <> inline constexpr const char* error_message<note_value> = "expected a
 
 template <> inline constexpr const char* error_message<after_or> = "expected a condition after 'or'";
 template <> inline constexpr const char* error_message<after_and> = "expected a condition after 'and'";
+template <> inline constexpr const char* error_message<value_test> =
+    "expected an operator after the string (==, !=, starts-with, ends-with, contains, matches, inside, in)";
 template <> inline constexpr const char* error_message<after_not> = "expected a condition after 'not'";
 template <> inline constexpr const char* error_message<after_paren> = "expected a condition after '('";
 template <> inline constexpr const char* error_message<paren_close> = "expected ')'";

@@ -32,7 +32,7 @@ using selector = pegtl::parse_tree::selector<
         g::priority_value, g::stage_value, g::description_value, g::timeout_property, g::when_property,
         g::set_property, g::set_field, g::true_value, g::false_value, g::null_value, g::pipeline, g::argv,
         g::note_property, g::replace_entry, g::append_entry, g::unset_entry, g::unset_field,
-        g::or_op, g::and_op, g::not_condition, g::fact_predicate, g::fact_name, g::is_set, g::is_not_set,
+        g::or_op, g::and_op, g::not_condition, g::fact_predicate, g::value_predicate, g::fact_name, g::is_set, g::is_not_set,
         g::op_eq, g::op_ne, g::op_starts_with, g::op_ends_with, g::op_contains, g::op_matches,
         g::op_inside, g::op_in,
         g::string_lit, g::regex_lit, g::regex_text, g::regex_flag, g::list_literal, g::list_ref,
@@ -262,6 +262,11 @@ class Converter {
       } else {
         c.node = ast::FactPredicate{fact.string(), loc(fact), string_test(op, *n.children.at(2))};
       }
+    } else if (n.is_type<g::value_predicate>()) {
+      const Node& subject = *n.children.at(0);
+      ast::FactPredicate p{{}, loc(subject), string_test(*n.children.at(1), *n.children.at(2))};
+      p.subject = template_of(subject);
+      c.node = std::move(p);
     } else if (n.is_type<g::exists_predicate>()) {
       c.node = ast::ExistsPredicate{template_of(*n.children.at(0))};
     } else if (n.is_type<g::run_predicate>()) {
