@@ -96,7 +96,15 @@ struct ListDef {
 };
 
 struct RuleDraft {
-  ast::Rule rule;
+  // The parsed rule, copied only when an override changes it (most rules are never
+  // overridden, and copying every syntax tree was a large part of checking).
+  const ast::Rule* original = nullptr;
+  std::optional<ast::Rule> changed;
+  const ast::Rule& rule() const { return changed ? *changed : *original; }
+  ast::Rule& rule_to_change() {
+    if (!changed) changed = *original;
+    return *changed;
+  }
   std::size_t file_index = 0;
   std::size_t position = 0;
   std::vector<ast::Location> changed_by;
@@ -155,14 +163,24 @@ class Checker {
       merge_file(i);
     }
     for (auto& [name, def] : macros_) compile_macro(def);
-    for (auto& name : rule_order_) compile_rule(drafts_.at(name));
+    for (const RuleDraft* draft : rule_order_) compile_rule(*draft);
     auto& rules = result_.rule_set.rules;
-    std::stable_sort(rules.begin(), rules.end(), [](const CompiledRule& a, const CompiledRule& b) {
+    // Sort positions, then move each rule once: CompiledRule is large, and a stable_sort of
+    // the rules themselves moved each of them O(log n) times.
+    std::vector<std::size_t> order(rules.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&rules](std::size_t ia, std::size_t ib) {
+      const CompiledRule& a = rules[ia];
+      const CompiledRule& b = rules[ib];
       if (a.stage != b.stage) return a.stage < b.stage;
       if (a.priority != b.priority) return a.priority > b.priority;
       if (a.file_index != b.file_index) return a.file_index > b.file_index;
       return a.position < b.position;
     });
+    std::vector<CompiledRule> sorted;
+    sorted.reserve(rules.size());
+    for (const std::size_t i : order) sorted.push_back(std::move(rules[i]));
+    rules = std::move(sorted);
     for (const auto& r : rules) {
       if (!r.disabled_by) result_.rule_set.active.push_back(&r);
     }
@@ -189,12 +207,12 @@ class Checker {
     for (const auto& item : file.items) {
       if (const auto* rule = std::get_if<ast::Rule>(&item)) {
         if (auto it = drafts_.find(rule->name); it != drafts_.end()) {
-          error(rule->loc, "rule '" + rule->name + "' is already defined at " + where(it->second.rule.loc) +
+          error(rule->loc, "rule '" + rule->name + "' is already defined at " + where(it->second.rule().loc) +
                                "; to change it from here, write 'override " + rule->name + " { ... }'");
           continue;
         }
-        drafts_.emplace(rule->name, RuleDraft{*rule, file_index, position++, {}, {}});
-        rule_order_.push_back(rule->name);
+        auto added = drafts_.emplace(rule->name, RuleDraft{rule, std::nullopt, file_index, position++, {}, {}});
+        rule_order_.push_back(&added.first->second);
       } else if (const auto* ov = std::get_if<ast::Override>(&item)) {
         auto it = drafts_.find(ov->name);
         if (it == drafts_.end()) {
@@ -237,7 +255,7 @@ class Checker {
   }
 
   void apply_override(RuleDraft& draft, const ast::Override& ov) {
-    ast::Rule& r = draft.rule;
+    ast::Rule& r = draft.rule_to_change();
     if (ov.priority) {
       r.priority = ov.priority;
       r.priority_loc = ov.priority_loc;
@@ -708,7 +726,7 @@ class Checker {
   }
 
   void compile_rule(const RuleDraft& draft) {
-    const ast::Rule& r = draft.rule;
+    const ast::Rule& r = draft.rule();
     CompiledRule out;
     out.name = r.name;
     out.loc = r.loc;
@@ -793,7 +811,7 @@ class Checker {
   bool budget_exceeded_ = false;
   ast::Location budget_root_;
   std::map<std::string, RuleDraft> drafts_;
-  std::vector<std::string> rule_order_;
+  std::vector<const RuleDraft*> rule_order_;  // map nodes: stable
   std::map<std::string, MacroDef> macros_;
   std::map<std::string, ListDef> lists_;
 };

@@ -2,7 +2,7 @@
 
 #include <array>
 #include <algorithm>
-#include <deque>
+#include <list>
 #include <memory>
 
 #include "engine/checker.hpp"
@@ -717,14 +717,15 @@ class Evaluation {
   const CompiledRule* rule_ = nullptr;
   std::vector<std::pair<std::string, std::string>> captures_;
   const nlohmann::json* item_ = nullptr;
-  std::deque<std::pair<const std::string*, std::optional<std::string>>> env_;  // stable addresses
+  // std::list, not std::deque: stable addresses, and nothing allocated while empty.
+  std::list<std::pair<const std::string*, std::optional<std::string>>> env_;
   std::optional<std::map<std::string, std::string>> skaffold_;
   std::optional<ServerUrl> server_url_;
   std::optional<std::string> kubeconfig_files_;
   std::array<std::optional<std::string>, kFieldCount> decision_;
   const Decision* identify_ = nullptr;  // the decision whose identify result decision_ holds
   bool load_command_pending_ = false;
-  std::deque<CommandMemo> commands_;  // stable references while a predicate uses one
+  std::list<CommandMemo> commands_;  // stable references while a predicate uses one
 };
 
 const std::string Evaluation::kTrue = "true";
