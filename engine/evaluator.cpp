@@ -179,8 +179,8 @@ class Evaluation {
     for (const auto& note : rule.notes) {
       std::string text, missing;
       if (render(note, text, &missing)) {
-        d.notes.push_back(text);
-        if (trace) trace->notes.push_back(std::move(text));
+        if (trace) trace->notes.push_back(text);
+        d.notes.push_back(std::move(text));  // no second copy when explain is off
       } else if (trace) {
         trace->unset_values.push_back("note: " + missing + " is not set");
       }
