@@ -3,15 +3,17 @@
 #include "grammar/parser.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <memory>
 #include <new>
 #include <string>
+#include <stdexcept>
 #include <string_view>
+#include <type_traits>
 #include <utility>
-
-#include <tao/pegtl/contrib/parse_tree.hpp>
+#include <vector>
 
 #include "grammar/grammar.hpp"
 
@@ -20,29 +22,188 @@ namespace {
 
 namespace pegtl = TAO_PEGTL_NAMESPACE;
 namespace g = grammar;
-using Node = pegtl::parse_tree::node;
 
+// The rules that become nodes of the tree; or_condition and and_condition are folded into
+// their operand when they have only one.
 // clang-format off
-template <typename Rule>
-using selector = pegtl::parse_tree::selector<
-    Rule,
-    pegtl::parse_tree::store_content::on<
-        g::version_number, g::rule_item, g::override_item, g::disable_item, g::macro_item, g::list_item,
-        g::rule_name, g::override_name, g::disable_name, g::macro_name, g::list_name,
-        g::priority_value, g::stage_value, g::description_value, g::timeout_property, g::when_property,
-        g::set_property, g::set_field, g::true_value, g::false_value, g::null_value, g::pipeline, g::argv,
-        g::note_property, g::replace_entry, g::append_entry, g::unset_entry, g::unset_field,
-        g::or_op, g::and_op, g::not_condition, g::fact_predicate, g::value_predicate, g::fact_name, g::is_set, g::is_not_set,
-        g::op_eq, g::op_ne, g::op_starts_with, g::op_ends_with, g::op_contains, g::op_matches,
-        g::op_inside, g::op_in,
-        g::string_lit, g::regex_lit, g::regex_text, g::regex_flag, g::list_literal, g::list_ref,
-        g::exists_predicate, g::run_predicate, g::run_timeout, g::run_cache, g::run_env, g::env_var,
-        g::duration, g::test_succeeds, g::test_exits, g::exit_status, g::test_output, g::test_json,
-        g::test_yaml, g::projection, g::macro_call,
-        g::string_text, g::arg_text, g::escape, g::dollar_dollar, g::lone_dollar, g::reference, g::ref_name,
-        g::mod_default, g::mod_prefix, g::mod_suffix, g::template_arg>,
-    pegtl::parse_tree::fold_one::on<g::or_condition, g::and_condition>>;
+using stored = pegtl::type_list<
+    g::version_number, g::rule_item, g::override_item, g::disable_item, g::macro_item, g::list_item,
+    g::rule_name, g::override_name, g::disable_name, g::macro_name, g::list_name,
+    g::priority_value, g::stage_value, g::description_value, g::timeout_property, g::when_property,
+    g::set_property, g::set_field, g::true_value, g::false_value, g::null_value, g::pipeline, g::argv,
+    g::note_property, g::replace_entry, g::append_entry, g::unset_entry, g::unset_field,
+    g::or_op, g::and_op, g::not_condition, g::fact_predicate, g::value_predicate, g::fact_name, g::is_set, g::is_not_set,
+    g::op_eq, g::op_ne, g::op_starts_with, g::op_ends_with, g::op_contains, g::op_matches,
+    g::op_inside, g::op_in,
+    g::string_lit, g::regex_lit, g::regex_text, g::regex_flag, g::list_literal, g::list_ref,
+    g::exists_predicate, g::run_predicate, g::run_timeout, g::run_cache, g::run_env, g::env_var,
+    g::duration, g::test_succeeds, g::test_exits, g::exit_status, g::test_output, g::test_json,
+    g::test_yaml, g::projection, g::macro_call,
+    g::string_text, g::arg_text, g::escape, g::dollar_dollar, g::lone_dollar, g::reference, g::ref_name,
+    g::mod_default, g::mod_prefix, g::mod_suffix, g::template_arg>;
+using folded = pegtl::type_list<g::or_condition, g::and_condition>;
 // clang-format on
+
+template <typename Rule, typename List>
+struct contains;
+template <typename Rule, typename... Rules>
+struct contains<Rule, pegtl::type_list<Rules...>> : std::bool_constant<(std::is_same_v<Rule, Rules> || ...)> {};
+
+template <typename Rule>
+inline constexpr bool is_stored = contains<Rule, stored>::value;
+template <typename Rule>
+inline constexpr bool is_folded = contains<Rule, folded>::value;
+template <typename Rule>
+inline constexpr bool is_node = is_stored<Rule> || is_folded<Rule>;
+
+// Whether a rule can contain a node within `Level` levels (deeper rules are assumed to).
+template <unsigned Level, typename Subs>
+inline constexpr bool has_nodes = true;
+template <typename... Rules>
+inline constexpr bool has_nodes<0, pegtl::type_list<Rules...>> = (sizeof...(Rules) != 0);
+template <unsigned Level, typename... Rules>
+inline constexpr bool has_nodes<Level, pegtl::type_list<Rules...>> =
+    ((is_node<Rules> || has_nodes<Level - 1, typename Rules::subs_t>) || ...);
+
+// A rule's identity, compared by address.
+template <typename Rule>
+inline constexpr char type_tag = 0;
+
+// The parse tree, flat and in pre-order: a node's descendants follow it, up to `next`.
+// Nothing is allocated per node; a failed rule drops what it added by truncating.
+struct FlatNode {
+  const char* type;
+  pegtl::internal::iterator begin;
+  const char* end;     // nullptr: no content (a folded operator chain)
+  std::uint32_t next;  // one past the last descendant
+  bool folded;         // a single-operand or/and chain: stands for the node after it
+};
+
+struct Tree {
+  std::vector<FlatNode> nodes;
+  std::vector<std::uint32_t> marks;  // open rules: the size of `nodes` when each started
+};
+
+// Control: records nodes for the rules above and rewinds the tree when a rule that may
+// hold nodes fails (as pegtl::parse_tree does, without a heap node per rule).
+template <typename Rule>
+struct tree_control : g::control<Rule> {
+  static constexpr bool enable = is_node<Rule> || has_nodes<8, typename Rule::subs_t>;
+
+  template <typename ParseInput>
+  static void start(const ParseInput& in, g::parse_state& /*unused*/, Tree& t) {
+    t.marks.push_back(static_cast<std::uint32_t>(t.nodes.size()));
+    if constexpr (is_node<Rule>) {
+      t.nodes.push_back(FlatNode{&type_tag<Rule>, in.iterator(), nullptr, 0, false});
+    }
+  }
+
+  template <typename ParseInput>
+  static void success(const ParseInput& in, g::parse_state& /*unused*/, Tree& t) {
+    const std::uint32_t k = t.marks.back();
+    t.marks.pop_back();
+    if constexpr (is_node<Rule>) {
+      FlatNode& n = t.nodes[k];
+      n.next = static_cast<std::uint32_t>(t.nodes.size());
+      if constexpr (is_folded<Rule>) {
+        // One child: the node stands for it; several: the chain keeps no content.
+        n.folded = k + 1 < n.next && t.nodes[k + 1].next == n.next;
+      } else {
+        n.end = in.current();
+      }
+    }
+  }
+
+  template <typename ParseInput>
+  static void failure(const ParseInput& /*unused*/, g::parse_state& /*unused*/, Tree& t) {
+    t.nodes.resize(t.marks.back());
+    t.marks.pop_back();
+  }
+};
+
+class NodePtr;
+
+// The children of a node.
+struct Children {
+  struct iterator {
+    const Tree* t;
+    std::uint32_t i;
+    NodePtr operator*() const;
+    iterator& operator++() {
+      i = t->nodes[i].next;
+      return *this;
+    }
+    bool operator!=(const iterator& o) const { return i != o.i; }
+  };
+
+  const Tree* t;
+  std::uint32_t first;
+  std::uint32_t last;
+
+  iterator begin() const { return {t, first}; }
+  iterator end() const { return {t, last}; }
+  std::size_t size() const {
+    std::size_t n = 0;
+    for (std::uint32_t i = first; i != last; i = t->nodes[i].next) ++n;
+    return n;
+  }
+  NodePtr at(std::size_t k) const;
+  NodePtr back() const;
+};
+
+// A node of the tree, with the interface of pegtl::parse_tree::node that the converter uses.
+class Node {
+ public:
+  Node(const Tree* t, std::uint32_t i) : n_(&t->nodes[resolve(t, i)]), children{t, index(t) + 1, n_->next} {}
+
+  template <typename Rule>
+  bool is_type() const {
+    return n_->type == &type_tag<Rule>;
+  }
+  const pegtl::internal::iterator& begin() const { return n_->begin; }
+  std::string_view string_view() const {
+    return std::string_view(n_->begin.data, static_cast<std::size_t>(n_->end - n_->begin.data));
+  }
+  std::string string() const { return std::string(string_view()); }
+
+ private:
+  static std::uint32_t resolve(const Tree* t, std::uint32_t i) {
+    while (t->nodes[i].folded) ++i;
+    return i;
+  }
+  std::uint32_t index(const Tree* t) const { return static_cast<std::uint32_t>(n_ - t->nodes.data()); }
+
+  const FlatNode* n_;
+
+ public:
+  Children children;
+};
+
+class NodePtr {
+ public:
+  NodePtr(const Tree* t, std::uint32_t i) : n_(t, i) {}
+  Node operator*() const { return n_; }  // by value: NodePtrs are often temporaries
+  const Node* operator->() const { return &n_; }
+
+ private:
+  Node n_;
+};
+
+NodePtr Children::iterator::operator*() const { return NodePtr(t, i); }
+
+NodePtr Children::at(std::size_t k) const {
+  std::uint32_t i = first;
+  for (; i != last && k > 0; i = t->nodes[i].next) --k;
+  if (i == last) throw std::out_of_range("parse tree: no such child");
+  return NodePtr(t, i);
+}
+
+NodePtr Children::back() const {
+  if (first == last) throw std::out_of_range("parse tree: no child");
+  std::uint32_t i = first;
+  while (t->nodes[i].next != last) i = t->nodes[i].next;
+  return NodePtr(t, i);
+}
 
 // An error found while converting the tree (after the grammar accepted the text).
 struct conversion_error {
@@ -55,13 +216,14 @@ class Converter {
   explicit Converter(const std::string& path) : path_(path) {}
 
   ast::Location loc(const Node& n) const {
-    return ast::Location{path_, n.m_begin.line, n.m_begin.column, n.m_begin.byte};
+    return ast::Location{path_, n.begin().line, n.begin().column, n.begin().byte};
   }
 
-  ast::File file(const Node& root) {
+  ast::File file(const Tree& tree) {
     ast::File f;
     f.path = path_;
-    for (const auto& c : root.children) {
+    const Children top{&tree, 0, static_cast<std::uint32_t>(tree.nodes.size())};
+    for (const auto& c : top) {
       if (c->is_type<g::version_number>()) {
         f.version = to_int(*c);
         f.version_loc = loc(*c);
@@ -524,17 +686,19 @@ ParseResult parse_rules(std::string text, const std::string& path) {
     try {
       pegtl::memory_input<pegtl::tracking_mode::eager, pegtl::eol::lf_crlf> in(t.data(), t.size(), path);
       g::parse_state state;
-      auto root = pegtl::parse_tree::parse<g::file, selector, pegtl::nothing, g::control>(in, state);
+      Tree tree;
+      tree.nodes.reserve(t.size() / 8 + 16);
+      const bool ok = pegtl::parse<g::file, pegtl::nothing, tree_control>(in, state, tree);
       if (bad != std::string_view::npos) {
         byte_error();
         return result;
       }
-      if (!root) {
+      if (!ok) {
         result.error = make_diagnostic(t, location_of(t, 0, path), "cannot parse this file");
         return result;
       }
       Converter converter(path);
-      ast::File file = converter.file(*root);
+      ast::File file = converter.file(tree);
       file.text = shared;
       result.file = std::move(file);
     } catch (const pegtl::parse_error& e) {
