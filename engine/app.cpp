@@ -4,12 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <spdlog/spdlog.h>
 
 #include "engine/output.hpp"
 #include "engine/skaffold_config.hpp"
@@ -63,13 +63,16 @@ std::optional<Prepared> prepare(const EvalOptions& opts) {
     if (!p.kubeconfig.current_context()) {
       std::string where;
       for (const auto& f : files) where += (where.empty() ? "" : ", ") + f;
-      std::cerr << "lcrules: error: no context: give --context NAME, or set current-context in the kubeconfig ("
-                << (p.kubeconfig.files_read().empty() ? "none found; looked for " + where : "read " + where) << ")\n";
+      std::cerr
+          << "lcrules: error: no context: give --context NAME, or set current-context in the kubeconfig ("
+          << (p.kubeconfig.files_read().empty() ? "none found; looked for " + where : "read " + where)
+          << ")\n";
       return std::nullopt;
     }
     context = *p.kubeconfig.current_context();
   }
-  spdlog::debug("classifying context '{}' ({} kubeconfig file(s) read)", context, p.kubeconfig.files_read().size());
+  spdlog::debug("classifying context '{}' ({} kubeconfig file(s) read)", context,
+                p.kubeconfig.files_read().size());
   EvaluationInput& in = p.input;
   in.context = p.kubeconfig.resolve(context);
   in.kubeconfig_files = p.kubeconfig.files_read();
@@ -99,9 +102,10 @@ std::optional<Prepared> prepare(const EvalOptions& opts) {
 // Owns the executors an evaluation uses: real processes behind the result cache, or none.
 struct Executors {
   explicit Executors(const EvalOptions& opts, const std::vector<std::string>& kubeconfig_files)
-      : process(opts.deadline ? std::optional(std::chrono::steady_clock::now() +
-                                              std::chrono::milliseconds(static_cast<long long>(*opts.deadline * 1000)))
-                              : std::nullopt),
+      : process(opts.deadline
+                    ? std::optional(std::chrono::steady_clock::now() +
+                                    std::chrono::milliseconds(static_cast<long long>(*opts.deadline * 1000)))
+                    : std::nullopt),
         cache(process, cache_dir(), kubeconfig_cache_key(kubeconfig_files)) {
     if (opts.no_exec) {
       active = &no_exec;
@@ -233,7 +237,8 @@ int run_rules(const RuleOptions& rule_opts, bool json) {
       status = "disabled at " + location_text(*r.disabled_by);
     } else if (!r.changed_by.empty()) {
       status = "overridden at ";
-      for (std::size_t i = 0; i < r.changed_by.size(); ++i) status += (i ? ", " : "") + location_text(r.changed_by[i]);
+      for (std::size_t i = 0; i < r.changed_by.size(); ++i)
+        status += (i ? ", " : "") + location_text(r.changed_by[i]);
     }
     const char* stage = r.stage == ast::Stage::Policy ? "policy" : "identify";
     nlohmann::ordered_json changed = nlohmann::ordered_json::array();
@@ -243,7 +248,9 @@ int run_rules(const RuleOptions& rule_opts, bool json) {
                    {"stage", stage},
                    {"file", r.loc.file},
                    {"line", r.loc.line},
-                   {"status", r.disabled_by ? "disabled" : r.changed_by.empty() ? "active" : "overridden"},
+                   {"status", r.disabled_by          ? "disabled"
+                              : r.changed_by.empty() ? "active"
+                                                     : "overridden"},
                    {"changed_by", changed},
                    {"description", r.description}});
     rows.push_back({std::to_string(r.priority), stage, r.name, location_text(r.loc), status});
@@ -256,8 +263,8 @@ int run_rules(const RuleOptions& rule_opts, bool json) {
     if (s.size() < w) s.resize(w, ' ');
     return s;
   };
-  std::string text = pad("PRIORITY", width[0]) + "  " + pad("STAGE", width[1]) + "  " + pad("RULE", width[2]) +
-                     "  " + pad("DEFINED", width[3]) + "  STATUS\n";
+  std::string text = pad("PRIORITY", width[0]) + "  " + pad("STAGE", width[1]) + "  " +
+                     pad("RULE", width[2]) + "  " + pad("DEFINED", width[3]) + "  STATUS\n";
   for (const auto& row : rows) {
     text += std::string(width[0] - row[0].size(), ' ') + row[0] + "  " + pad(row[1], width[1]) + "  " +
             pad(row[2], width[2]) + "  " + pad(row[3], width[3]) + "  " + row[4] + "\n";
@@ -277,7 +284,8 @@ int run_facts(const EvalOptions& opts, const RuleOptions& rule_opts, bool json, 
   if (json) {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& f : facts) {
-      nlohmann::ordered_json row = {{"fact", f.name}, {"value", f.value ? nlohmann::ordered_json(*f.value) : nullptr}};
+      nlohmann::ordered_json row = {{"fact", f.name},
+                                    {"value", f.value ? nlohmann::ordered_json(*f.value) : nullptr}};
       if (!f.detail.empty()) row["detail"] = f.detail;
       arr.push_back(std::move(row));
     }

@@ -8,13 +8,20 @@ namespace lcrules {
 
 const char* field_name(Field f) {
   switch (f) {
-    case Field::Cluster: return "cluster";
-    case Field::Local: return "local";
-    case Field::ClusterName: return "cluster_name";
-    case Field::LoadImages: return "load_images";
-    case Field::PushImages: return "push_images";
-    case Field::LoadCommand: return "load_command";
-    case Field::Registry: return "registry";
+    case Field::Cluster:
+      return "cluster";
+    case Field::Local:
+      return "local";
+    case Field::ClusterName:
+      return "cluster_name";
+    case Field::LoadImages:
+      return "load_images";
+    case Field::PushImages:
+      return "push_images";
+    case Field::LoadCommand:
+      return "load_command";
+    case Field::Registry:
+      return "registry";
   }
   return "?";
 }
@@ -73,7 +80,8 @@ std::optional<FactRef> resolve_fact(std::string_view name) {
     return ref.key.find('.') != std::string::npos ? std::optional(ref) : std::nullopt;
   }
   if (with_key("skaffold.", K::Skaffold)) {
-    if (ref.key == "local-cluster" || ref.key == "kind-disable-load" || ref.key == "k3d-disable-load") return ref;
+    if (ref.key == "local-cluster" || ref.key == "kind-disable-load" || ref.key == "k3d-disable-load")
+      return ref;
     return std::nullopt;
   }
   if (with_key("decision.", K::Decision)) {
@@ -141,14 +149,22 @@ std::vector<std::string> named_groups(const std::string& pattern) {
 
 std::string op_spelling(ast::Op op) {
   switch (op) {
-    case ast::Op::Equal: return "==";
-    case ast::Op::NotEqual: return "!=";
-    case ast::Op::StartsWith: return "starts-with";
-    case ast::Op::EndsWith: return "ends-with";
-    case ast::Op::Contains: return "contains";
-    case ast::Op::Matches: return "matches";
-    case ast::Op::Inside: return "inside";
-    case ast::Op::In: return "in";
+    case ast::Op::Equal:
+      return "==";
+    case ast::Op::NotEqual:
+      return "!=";
+    case ast::Op::StartsWith:
+      return "starts-with";
+    case ast::Op::EndsWith:
+      return "ends-with";
+    case ast::Op::Contains:
+      return "contains";
+    case ast::Op::Matches:
+      return "matches";
+    case ast::Op::Inside:
+      return "inside";
+    case ast::Op::In:
+      return "in";
   }
   return "?";
 }
@@ -211,7 +227,8 @@ class Checker {
                                "; to change it from here, write 'override " + rule->name + " { ... }'");
           continue;
         }
-        auto added = drafts_.emplace(rule->name, RuleDraft{rule, std::nullopt, file_index, position++, {}, {}});
+        auto added =
+            drafts_.emplace(rule->name, RuleDraft{rule, std::nullopt, file_index, position++, {}, {}});
         rule_order_.push_back(&added.first->second);
       } else if (const auto* ov = std::get_if<ast::Override>(&item)) {
         auto it = drafts_.find(ov->name);
@@ -230,7 +247,8 @@ class Checker {
         it->second.changed_by.push_back(dis->loc);
       } else if (const auto* macro = std::get_if<ast::Macro>(&item)) {
         if (auto it = macros_.find(macro->name); it != macros_.end()) {
-          error(macro->loc, "macro '" + macro->name + "' is already defined at " + where(it->second.macro->loc));
+          error(macro->loc,
+                "macro '" + macro->name + "' is already defined at " + where(it->second.macro->loc));
           continue;
         }
         if (lists_.count(macro->name)) {
@@ -273,7 +291,8 @@ class Checker {
       r.when = std::move(both);
     }
     for (const auto& unset : ov.unsets) {
-      auto it = std::find_if(r.sets.begin(), r.sets.end(), [&](const auto& s) { return s.field == unset.field; });
+      auto it =
+          std::find_if(r.sets.begin(), r.sets.end(), [&](const auto& s) { return s.field == unset.field; });
       if (it == r.sets.end()) {
         error(unset.loc, "rule '" + r.name + "' does not set '" + unset.field + "', so it cannot be unset");
         continue;
@@ -281,7 +300,8 @@ class Checker {
       r.sets.erase(it);
     }
     for (const auto& set : ov.sets) {
-      auto it = std::find_if(r.sets.begin(), r.sets.end(), [&](const auto& s) { return s.field == set.field; });
+      auto it =
+          std::find_if(r.sets.begin(), r.sets.end(), [&](const auto& s) { return s.field == set.field; });
       if (it != r.sets.end()) {
         *it = set;
       } else {
@@ -298,7 +318,7 @@ class Checker {
     const std::string* rule_name = nullptr;  // null inside a macro definition
     bool policy = false;
     bool allow_item = false;
-    std::set<std::string>* bound_captures = nullptr;       // captures the condition binds
+    std::set<std::string>* bound_captures = nullptr;  // captures the condition binds
     std::vector<std::pair<std::string, ast::Location>>* capture_uses = nullptr;
   };
 
@@ -316,7 +336,8 @@ class Checker {
       cref.modifier = ref.modifier;
       if (ref.name == "item" || starts_with(ref.name, "item.")) {
         if (!scope.allow_item) {
-          error(ref.loc, "'${" + ref.name + "}' can only be used in the 'as' template of a json or yaml test");
+          error(ref.loc,
+                "'${" + ref.name + "}' can only be used in the 'as' template of a json or yaml test");
           ok = false;
           continue;
         }
@@ -330,7 +351,8 @@ class Checker {
         if (scope.capture_uses) {
           scope.capture_uses->emplace_back(cref.fact.key, ref.loc);
         } else {
-          error(ref.loc, "'${" + ref.name + "}' refers to a regex capture, but there is no rule condition here");
+          error(ref.loc,
+                "'${" + ref.name + "}' refers to a regex capture, but there is no rule condition here");
           ok = false;
           continue;
         }
@@ -355,10 +377,17 @@ class Checker {
       }
       std::string spelled = "${" + ref.name;
       switch (ref.modifier) {
-        case ast::Reference::Modifier::Default: spelled += ":-" + cref.argument->spelling; break;
-        case ast::Reference::Modifier::StripPrefix: spelled += "#" + cref.argument->spelling; break;
-        case ast::Reference::Modifier::StripSuffix: spelled += "%" + cref.argument->spelling; break;
-        case ast::Reference::Modifier::None: break;
+        case ast::Reference::Modifier::Default:
+          spelled += ":-" + cref.argument->spelling;
+          break;
+        case ast::Reference::Modifier::StripPrefix:
+          spelled += "#" + cref.argument->spelling;
+          break;
+        case ast::Reference::Modifier::StripSuffix:
+          spelled += "%" + cref.argument->spelling;
+          break;
+        case ast::Reference::Modifier::None:
+          break;
       }
       out.spelling += spelled + "}";
       out.parts.emplace_back(std::move(cref));
@@ -374,7 +403,8 @@ class Checker {
     return false;
   }
 
-  std::optional<CompiledRegex> compile_regex(const ast::RegexLiteral& re, const Scope& scope, bool under_not) {
+  std::optional<CompiledRegex> compile_regex(const ast::RegexLiteral& re, const Scope& scope,
+                                             bool under_not) {
     CompiledRegex out;
     out.pattern = re.pattern;
     try {
@@ -385,7 +415,8 @@ class Checker {
       // Boost appends the whole pattern with a marker; the position says the same, shorter.
       std::string what = e.what();
       if (auto cut = what.find("  The error occurred"); cut != std::string::npos) what.resize(cut);
-      error(re.loc, "invalid regular expression: " + what + " (at offset " + std::to_string(e.position()) + ")");
+      error(re.loc,
+            "invalid regular expression: " + what + " (at offset " + std::to_string(e.position()) + ")");
       return std::nullopt;
     }
     out.group_names = named_groups(re.pattern);
@@ -690,7 +721,9 @@ class Checker {
       if (std::holds_alternative<ast::Null>(set.value)) return CompiledValue{ast::Null{}};
       const auto* pipeline = std::get_if<ast::Pipeline>(&set.value);
       if (!pipeline) {
-        error(set.loc, "field 'load_command' takes an argv list [\"prog\", \"arg\", ...], a pipeline [...] | [...], or null");
+        error(set.loc,
+              "field 'load_command' takes an argv list [\"prog\", \"arg\", ...], a pipeline [...] | [...], "
+              "or null");
         return std::nullopt;
       }
       std::vector<std::vector<CompiledTemplate>> out;
@@ -717,7 +750,8 @@ class Checker {
     }
     const auto* text = std::get_if<ast::Template>(&set.value);
     if (!text) {
-      error(set.loc, "field '" + set.field + "' takes a string" + (field == Field::Cluster ? "" : " or null"));
+      error(set.loc,
+            "field '" + set.field + "' takes a string" + (field == Field::Cluster ? "" : " or null"));
       return std::nullopt;
     }
     auto c = compile_template(*text, scope);
@@ -762,8 +796,10 @@ class Checker {
     for (const auto& set : r.sets) {
       auto field = parse_field(set.field);
       if (!field) {
-        error(set.loc, "unknown field '" + set.field +
-                           "' (fields: cluster, local, cluster_name, load_images, push_images, load_command, registry)");
+        error(
+            set.loc,
+            "unknown field '" + set.field +
+                "' (fields: cluster, local, cluster_name, load_images, push_images, load_command, registry)");
         ok = false;
         continue;
       }

@@ -487,8 +487,9 @@ CommandResult ProcessExecutor::run(const CommandRequest& request) {
   }
   if (timed_out) {
     // The time left before a deadline varies from run to run: name the limit, not a number.
-    return finish(Status::TimedOut, deadline_bound ? std::string("timed out at the evaluation deadline (--deadline)")
-                                                   : "timed out after " + format_duration(timeout));
+    return finish(Status::TimedOut, deadline_bound
+                                        ? std::string("timed out at the evaluation deadline (--deadline)")
+                                        : "timed out after " + format_duration(timeout));
   }
   if (!reaped) return finish(Status::SpawnFailed, name + ": lost track of the process (SIGCHLD ignored?)");
   if (WIFEXITED(wstatus)) {

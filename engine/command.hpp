@@ -20,12 +20,21 @@ struct CommandRequest {
 };
 
 struct CommandResult {
-  enum class Status { Exited, NotFound, NotExecutable, TimedOut, Signaled, OutputTooLarge, SpawnFailed, NotRun };
+  enum class Status {
+    Exited,
+    NotFound,
+    NotExecutable,
+    TimedOut,
+    Signaled,
+    OutputTooLarge,
+    SpawnFailed,
+    NotRun
+  };
   Status status = Status::NotRun;
-  int exit_code = -1;  // Exited
-  int signal = 0;      // Signaled
-  std::string out;     // stdout (empty when OutputTooLarge)
-  std::string err;     // stderr, capped
+  int exit_code = -1;         // Exited
+  int signal = 0;             // Signaled
+  std::string out;            // stdout (empty when OutputTooLarge)
+  std::string err;            // stderr, capped
   std::string resolved_path;  // the binary that ran
   std::chrono::microseconds duration{0};
   bool from_cache = false;

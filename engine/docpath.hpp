@@ -13,7 +13,7 @@ namespace lcrules::docpath {
 struct PathStep {
   enum class Kind { Member, Index, Every };
   Kind kind = Kind::Member;
-  std::string key;  // Member
+  std::string key;        // Member
   std::size_t index = 0;  // Index
 };
 using Path = std::vector<PathStep>;

@@ -1,7 +1,7 @@
 #include "engine/evaluator.hpp"
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <list>
 #include <memory>
 
@@ -42,7 +42,9 @@ std::string quote(std::string_view s) {
 
 std::string head(const std::string& s) { return s.size() <= 200 ? s : s.substr(0, 200) + "..."; }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.compare(0, p.size(), p) == 0; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
+}
 bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
@@ -99,7 +101,8 @@ class Evaluation {
     }
     if (ex_) {
       for (std::size_t f = 0; f < kFieldCount; ++f) {
-        ex_->fields.push_back({static_cast<Field>(f), decided_by[f], value_text(d, static_cast<Field>(f)), nullptr, {}});
+        ex_->fields.push_back(
+            {static_cast<Field>(f), decided_by[f], value_text(d, static_cast<Field>(f)), nullptr, {}});
       }
     }
     if (it != rules_.active.end()) {
@@ -155,7 +158,8 @@ class Evaluation {
     Checks checks;
     const bool matched = !rule.when || eval(*rule.when, trace ? &checks : nullptr);
     if (trace) {
-      trace->outcome = matched ? Explanation::RuleTrace::Outcome::Matched : Explanation::RuleTrace::Outcome::NotMatched;
+      trace->outcome =
+          matched ? Explanation::RuleTrace::Outcome::Matched : Explanation::RuleTrace::Outcome::NotMatched;
       for (auto& c : checks) {
         if (c.held == matched) trace->checks.push_back(std::move(c));
       }
@@ -169,7 +173,8 @@ class Evaluation {
       }
       std::string missing;
       if (!assign(d, set, &missing)) {
-        if (trace) trace->unset_values.push_back(std::string(field_name(set.field)) + ": " + missing + " is not set");
+        if (trace)
+          trace->unset_values.push_back(std::string(field_name(set.field)) + ": " + missing + " is not set");
         continue;
       }
       decided |= bit;
@@ -190,10 +195,17 @@ class Evaluation {
   bool assign(Decision& d, const CompiledSet& set, std::string* missing) {
     const CompiledValue& v = set.value;
     switch (set.field) {
-      case Field::Local: d.local = std::get<bool>(v); return true;
-      case Field::LoadImages: d.load_images = std::get<bool>(v); return true;
-      case Field::PushImages: d.push_images = std::get<bool>(v); return true;
-      case Field::Cluster: return render(std::get<CompiledTemplate>(v), d.cluster, missing);
+      case Field::Local:
+        d.local = std::get<bool>(v);
+        return true;
+      case Field::LoadImages:
+        d.load_images = std::get<bool>(v);
+        return true;
+      case Field::PushImages:
+        d.push_images = std::get<bool>(v);
+        return true;
+      case Field::Cluster:
+        return render(std::get<CompiledTemplate>(v), d.cluster, missing);
       case Field::ClusterName:
       case Field::Registry: {
         auto& target = set.field == Field::ClusterName ? d.cluster_name : d.registry;
@@ -233,12 +245,24 @@ class Evaluation {
     auto str = [](const std::optional<std::string>& s) { return s ? nlohmann::json(*s) : nlohmann::json(); };
     nlohmann::json v;
     switch (f) {
-      case Field::Cluster: v = d.cluster; break;
-      case Field::Local: v = d.local; break;
-      case Field::ClusterName: v = str(d.cluster_name); break;
-      case Field::LoadImages: v = d.load_images; break;
-      case Field::PushImages: v = d.push_images; break;
-      case Field::Registry: v = str(d.registry); break;
+      case Field::Cluster:
+        v = d.cluster;
+        break;
+      case Field::Local:
+        v = d.local;
+        break;
+      case Field::ClusterName:
+        v = str(d.cluster_name);
+        break;
+      case Field::LoadImages:
+        v = d.load_images;
+        break;
+      case Field::PushImages:
+        v = d.push_images;
+        break;
+      case Field::Registry:
+        v = str(d.registry);
+        break;
       case Field::LoadCommand:
         if (d.load_command) v = *d.load_command;
         break;
@@ -263,7 +287,8 @@ class Evaluation {
     if (!load_command_pending_) return;
     load_command_pending_ = false;
     std::string text;
-    for (const auto& argv : *identify_->load_command) text += (text.empty() ? "" : " | ") + describe_argv(argv);
+    for (const auto& argv : *identify_->load_command)
+      text += (text.empty() ? "" : " | ") + describe_argv(argv);
     decision_[static_cast<std::size_t>(Field::LoadCommand)] = std::move(text);
   }
 
@@ -275,28 +300,40 @@ class Evaluation {
     const KubeContext& c = in_.context;
     using K = FactRef::Kind;
     switch (f.kind) {
-      case K::ContextName: return &c.name;
-      case K::ContextCluster: return opt(c.cluster_ref);
-      case K::ContextUser: return opt(c.user);
-      case K::ContextNamespace: return opt(c.namespace_);
-      case K::ContextFile: return opt(c.file);
+      case K::ContextName:
+        return &c.name;
+      case K::ContextCluster:
+        return opt(c.cluster_ref);
+      case K::ContextUser:
+        return opt(c.user);
+      case K::ContextNamespace:
+        return opt(c.namespace_);
+      case K::ContextFile:
+        return opt(c.file);
       case K::ContextExtension: {
         auto it = c.context_extensions.find(f.key);
         return it == c.context_extensions.end() ? nullptr : &it->second;
       }
       case K::ClusterName:  // Skaffold falls back to the context name
         return c.cluster_ref ? &*c.cluster_ref : &c.name;
-      case K::ClusterServer: return opt(c.server);
-      case K::ClusterScheme: return opt(server_url().scheme);
-      case K::ClusterHost: return opt(server_url().host);
-      case K::ClusterPort: return opt(server_url().port);
-      case K::ClusterCertificateAuthority: return opt(c.certificate_authority);
+      case K::ClusterServer:
+        return opt(c.server);
+      case K::ClusterScheme:
+        return opt(server_url().scheme);
+      case K::ClusterHost:
+        return opt(server_url().host);
+      case K::ClusterPort:
+        return opt(server_url().port);
+      case K::ClusterCertificateAuthority:
+        return opt(c.certificate_authority);
       case K::ClusterExtension: {
         auto it = c.cluster_extensions.find(f.key);
         return it == c.cluster_extensions.end() ? nullptr : &it->second;
       }
-      case K::UserName: return opt(c.user);
-      case K::UserExecCommand: return opt(c.user_exec_command);
+      case K::UserName:
+        return opt(c.user);
+      case K::UserExecCommand:
+        return opt(c.user_exec_command);
       case K::Env: {
         // A handful of variables per evaluation: a flat list, looked up once each.
         for (const auto& [name, value] : env_) {
@@ -306,12 +343,15 @@ class Evaluation {
         return opt(env_.back().second);
       }
       case K::Skaffold: {
-        if (!skaffold_) skaffold_ = in_.skaffold_config ? in_.skaffold_config() : std::map<std::string, std::string>{};
+        if (!skaffold_)
+          skaffold_ = in_.skaffold_config ? in_.skaffold_config() : std::map<std::string, std::string>{};
         auto it = skaffold_->find(f.key);
         return it == skaffold_->end() ? nullptr : &it->second;
       }
-      case K::SkaffoldBuildLocalPush: return opt(in_.skaffold_build_local_push);
-      case K::OptionProbeCluster: return in_.probe_cluster ? &kTrue : &kFalse;
+      case K::SkaffoldBuildLocalPush:
+        return opt(in_.skaffold_build_local_push);
+      case K::OptionProbeCluster:
+        return in_.probe_cluster ? &kTrue : &kFalse;
       case K::KubeconfigFiles: {
         if (!kubeconfig_files_) kubeconfig_files_ = join_files();
         return &*kubeconfig_files_;
@@ -323,7 +363,8 @@ class Evaluation {
         return opt(decision_[static_cast<std::size_t>(*field)]);
       }
       case K::Match:
-      case K::Item: return nullptr;  // handled by render()
+      case K::Item:
+        return nullptr;  // handled by render()
     }
     return nullptr;
   }
@@ -331,16 +372,20 @@ class Evaluation {
   // parse_field() for the decision facts, without comparing against every field name.
   static std::optional<Field> decision_field(const std::string& key) {
     switch (key.size()) {
-      case 5: return key == "local" ? std::optional(Field::Local) : std::nullopt;
-      case 7: return key == "cluster" ? std::optional(Field::Cluster) : std::nullopt;
-      case 8: return key == "registry" ? std::optional(Field::Registry) : std::nullopt;
+      case 5:
+        return key == "local" ? std::optional(Field::Local) : std::nullopt;
+      case 7:
+        return key == "cluster" ? std::optional(Field::Cluster) : std::nullopt;
+      case 8:
+        return key == "registry" ? std::optional(Field::Registry) : std::nullopt;
       case 11:
         if (key == "load_images") return Field::LoadImages;
         return key == "push_images" ? std::optional(Field::PushImages) : std::nullopt;
       case 12:
         if (key == "cluster_name") return Field::ClusterName;
         return key == "load_command" ? std::optional(Field::LoadCommand) : std::nullopt;
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
     }
   }
 
@@ -440,8 +485,10 @@ class Evaluation {
         }
         return held;
       }
-      case Kind::Macro: return eval(n.children.front(), checks);
-      case Kind::Fact: return eval_fact(n, checks);
+      case Kind::Macro:
+        return eval(n.children.front(), checks);
+      case Kind::Fact:
+        return eval_fact(n, checks);
       case Kind::Value: {
         std::string value, missing;
         if (!render(n.subject, value, &missing)) {
@@ -454,7 +501,9 @@ class Evaluation {
         const std::string* v = fact(n.fact);
         const bool held = (v != nullptr) != n.negated;
         if (checks) {
-          checks->push_back({n.fact.spelling + (v ? " is set (" + quote(*v) + ")" : std::string(" is not set")), held, n.loc});
+          checks->push_back(
+              {n.fact.spelling + (v ? " is set (" + quote(*v) + ")" : std::string(" is not set")), held,
+               n.loc});
         }
         return held;
       }
@@ -465,10 +514,12 @@ class Evaluation {
           return false;
         }
         const bool held = in_.file_exists && in_.file_exists(path);
-        if (checks) checks->push_back({"file " + quote(path) + (held ? " exists" : " does not exist"), held, n.loc});
+        if (checks)
+          checks->push_back({"file " + quote(path) + (held ? " exists" : " does not exist"), held, n.loc});
         return held;
       }
-      case Kind::Command: return eval_command(n, checks);
+      case Kind::Command:
+        return eval_command(n, checks);
     }
     return false;
   }
@@ -502,7 +553,8 @@ class Evaluation {
         }
       } catch (const std::runtime_error& e) {
         if (checks) {
-          checks->push_back({subject + ": regex /" + t.regex->pattern + "/ gave up: " + e.what(), false, loc});
+          checks->push_back(
+              {subject + ": regex /" + t.regex->pattern + "/ gave up: " + e.what(), false, loc});
         }
         return false;
       }
@@ -529,7 +581,8 @@ class Evaluation {
         }
       }
       if (checks) {
-        checks->push_back({subject + " " + quote(value) + (held ? " is in " : " is not in ") + t.list_spelling, held, loc});
+        checks->push_back(
+            {subject + " " + quote(value) + (held ? " is in " : " is not in ") + t.list_spelling, held, loc});
       }
       return held;
     }
@@ -544,13 +597,17 @@ class Evaluation {
       case Op::Equal:
         held = value == rhs;
         if (checks) {
-          checks->push_back({held ? subject + " is " + quote(value) : subject + " is " + quote(value) + ", not " + quote(rhs), held, loc});
+          checks->push_back({held ? subject + " is " + quote(value)
+                                  : subject + " is " + quote(value) + ", not " + quote(rhs),
+                             held, loc});
         }
         return held;
       case Op::NotEqual:
         held = value != rhs;
         if (checks) {
-          checks->push_back({held ? subject + " " + quote(value) + " is not " + quote(rhs) : subject + " is " + quote(value), held, loc});
+          checks->push_back({held ? subject + " " + quote(value) + " is not " + quote(rhs)
+                                  : subject + " is " + quote(value),
+                             held, loc});
         }
         return held;
       case Op::StartsWith:
@@ -570,7 +627,8 @@ class Evaluation {
         verb = held ? " is inside " : " is not inside ";
         break;
       case Op::Matches:
-      case Op::In: break;
+      case Op::In:
+        break;
     }
     if (checks) checks->push_back({subject + " " + quote(value) + verb + quote(rhs), held, loc});
     return held;
@@ -582,7 +640,7 @@ class Evaluation {
     }
     CommandRequest req;
     req.argv = argv;
-    double timeout = cmd.timeout_seconds ? *cmd.timeout_seconds
+    double timeout = cmd.timeout_seconds      ? *cmd.timeout_seconds
                      : rule_->timeout_seconds ? *rule_->timeout_seconds
                                               : in_.command_timeout.count() / 1000.0;
     req.timeout = std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
@@ -635,7 +693,10 @@ class Evaluation {
     using CK = ast::CommandTest::Kind;
     if (cmd.test == CK::Exits) {
       const bool held = r.status == CommandResult::Status::Exited && r.exit_code == cmd.exit_status;
-      if (checks) checks->push_back({shown + " " + status_text(r) + (held ? "" : ", not exit " + std::to_string(cmd.exit_status)), held, n.loc});
+      if (checks)
+        checks->push_back(
+            {shown + " " + status_text(r) + (held ? "" : ", not exit " + std::to_string(cmd.exit_status)),
+             held, n.loc});
       return held;
     }
     if (!r.succeeded()) {
@@ -646,13 +707,15 @@ class Evaluation {
       if (checks) checks->push_back({shown + " succeeded", true, n.loc});
       return true;
     }
-    if (cmd.test == CK::Output) return test_string(*cmd.string_test, r.out, "output of " + shown, n.loc, checks);
+    if (cmd.test == CK::Output)
+      return test_string(*cmd.string_test, r.out, "output of " + shown, n.loc, checks);
     const bool json = cmd.test == CK::Json;
     const nlohmann::json* doc = parsed(memo, json);
     if (!doc) {
       if (checks) {
         checks->push_back({shown + " output is not " + std::string(json ? "JSON" : "YAML") + ": " +
-                               (json ? memo.json_error : memo.yaml_error), false, n.loc});
+                               (json ? memo.json_error : memo.yaml_error),
+                           false, n.loc});
       }
       return false;
     }
@@ -680,17 +743,20 @@ class Evaluation {
       captures_.resize(mark);
     }
     if (checks) {
-      checks->push_back({subject + ": none of " + std::to_string(seen) + " selected value" + (seen == 1 ? "" : "s") +
-                             " satisfies " + describe_test(*cmd.string_test), false, n.loc});
+      checks->push_back({subject + ": none of " + std::to_string(seen) + " selected value" +
+                             (seen == 1 ? "" : "s") + " satisfies " + describe_test(*cmd.string_test),
+                         false, n.loc});
     }
     return false;
   }
 
   std::string describe_test(const CompiledStringTest& t) {
     using ast::Op;
-    if (t.regex) return std::string(t.op == Op::Matches ? "matches /" : "contains /") + t.regex->pattern + "/";
+    if (t.regex)
+      return std::string(t.op == Op::Matches ? "matches /" : "contains /") + t.regex->pattern + "/";
     if (t.op == Op::In) return "in " + t.list_spelling;
-    static const char* names[] = {"==", "!=", "starts-with", "ends-with", "contains", "matches", "inside", "in"};
+    static const char* names[] = {"==",       "!=",      "starts-with", "ends-with",
+                                  "contains", "matches", "inside",      "in"};
     return std::string(names[static_cast<int>(t.op)]) + " \"" + t.text.spelling + "\"";
   }
 
@@ -770,16 +836,20 @@ std::vector<FactValue> list_facts(const RuleSet& rules, const EvaluationInput& i
     const std::string* v = ref ? ev.fact(*ref) : nullptr;
     out.push_back({name, v ? std::optional(*v) : std::nullopt, {}});
   };
-  for (const char* name : {"context.name", "context.cluster", "context.user", "context.namespace", "context.file"}) add(name);
-  for (const auto& [key, value] : input.context.context_extensions) out.push_back({"context.extension." + key, value, {}});
+  for (const char* name :
+       {"context.name", "context.cluster", "context.user", "context.namespace", "context.file"})
+    add(name);
+  for (const auto& [key, value] : input.context.context_extensions)
+    out.push_back({"context.extension." + key, value, {}});
   for (const char* name : {"cluster.name", "cluster.server", "cluster.server.scheme", "cluster.server.host",
                            "cluster.server.port", "cluster.certificate-authority"}) {
     add(name);
   }
-  for (const auto& [key, value] : input.context.cluster_extensions) out.push_back({"cluster.extension." + key, value, {}});
+  for (const auto& [key, value] : input.context.cluster_extensions)
+    out.push_back({"cluster.extension." + key, value, {}});
   for (const char* name : {"user.name", "user.exec.command", "kubeconfig.files", "option.probe-cluster",
-                           "skaffold.local-cluster", "skaffold.kind-disable-load", "skaffold.k3d-disable-load",
-                           "skaffold.build.local.push"}) {
+                           "skaffold.local-cluster", "skaffold.kind-disable-load",
+                           "skaffold.k3d-disable-load", "skaffold.build.local.push"}) {
     add(name);
   }
   std::vector<const FactRef*> facts;
@@ -794,7 +864,8 @@ std::vector<FactValue> list_facts(const RuleSet& rules, const EvaluationInput& i
   }
   std::vector<std::string> env_names;
   for (const auto* f : facts) {
-    if (f->kind == FactRef::Kind::Env && std::find(env_names.begin(), env_names.end(), f->key) == env_names.end()) {
+    if (f->kind == FactRef::Kind::Env &&
+        std::find(env_names.begin(), env_names.end(), f->key) == env_names.end()) {
       env_names.push_back(f->key);
     }
   }
@@ -820,7 +891,8 @@ std::vector<FactValue> list_facts(const RuleSet& rules, const EvaluationInput& i
     FactValue row{"command", shown, "used by rule " + rule->name};
     if (run_commands && complete) {
       auto& memo = ev.run_command(*cmd, argv);
-      row.detail = Evaluation::status_text(memo.result) + "; output: " + head(memo.result.out) + "; used by rule " + rule->name;
+      row.detail = Evaluation::status_text(memo.result) + "; output: " + head(memo.result.out) +
+                   "; used by rule " + rule->name;
     } else if (!complete) {
       row.detail = "cannot run here: a fact it needs is not set; used by rule " + rule->name;
     }

@@ -47,7 +47,7 @@ struct EvaluationInput {
 };
 
 struct Explanation {
-  struct Check {  // one predicate that was evaluated
+  struct Check {       // one predicate that was evaluated
     std::string text;  // "context.name 'dev' does not start with 'kind-'"
     bool held = false;
     ast::Location loc;
@@ -55,16 +55,16 @@ struct Explanation {
   struct RuleTrace {
     const CompiledRule* rule = nullptr;
     enum class Outcome { Matched, NotMatched, Skipped } outcome = Outcome::NotMatched;
-    std::vector<Check> checks;  // for Matched: the checks that held; else every failed one
-    std::vector<Field> decided;  // fields this rule decided
-    std::vector<Field> lost;     // fields it set but a higher-priority rule had decided
+    std::vector<Check> checks;              // for Matched: the checks that held; else every failed one
+    std::vector<Field> decided;             // fields this rule decided
+    std::vector<Field> lost;                // fields it set but a higher-priority rule had decided
     std::vector<std::string> unset_values;  // "cluster_name: fact cluster.server.port is not set"
     std::vector<std::string> notes;
   };
   struct FieldTrace {
     Field field = Field::Cluster;
-    const CompiledRule* rule = nullptr;  // null: default value
-    std::string value;                   // JSON-ish text of the value
+    const CompiledRule* rule = nullptr;           // null: default value
+    std::string value;                            // JSON-ish text of the value
     const CompiledRule* replaced_rule = nullptr;  // policy replaced this identify decision
     std::string replaced_value;
   };

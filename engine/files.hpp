@@ -15,9 +15,9 @@ inline constexpr std::size_t kMaxInputFileSize = 64 * 1024 * 1024;
 inline constexpr int kNotRegularFile = -1;  // `err` for a FIFO or socket
 inline constexpr int kTooLarge = -2;        // `err` for a file over kMaxInputFileSize
 
-// Reads the whole file (a regular file or a device such as /dev/null) at `path` into `out`. Returns false with `err` set to an errno
-// value, kNotRegularFile or kTooLarge when it cannot be read (`out` is then unspecified).
-// Never blocks on a FIFO.
+// Reads the whole file (a regular file or a device such as /dev/null) at `path` into `out`. Returns false
+// with `err` set to an errno value, kNotRegularFile or kTooLarge when it cannot be read (`out` is then
+// unspecified). Never blocks on a FIFO.
 bool read_whole(const std::string& path, std::string& out, int& err);
 
 // The reason for `err` from read_whole, for "FILE: error: cannot read: REASON".

@@ -24,12 +24,12 @@ struct KubeContext {
   std::optional<std::string> cluster_ref;  // context entry's `cluster`
   std::optional<std::string> user;         // context entry's `user`
   std::optional<std::string> namespace_;
-  std::optional<std::string> file;  // file that defined the context
+  std::optional<std::string> file;                        // file that defined the context
   std::map<std::string, std::string> context_extensions;  // "NAME.KEY" -> scalar
 
   bool cluster_found = false;  // the cluster entry named by cluster_ref exists
   std::optional<std::string> server;
-  std::optional<std::string> certificate_authority;  // absolute path
+  std::optional<std::string> certificate_authority;       // absolute path
   std::map<std::string, std::string> cluster_extensions;  // "NAME.KEY" -> scalar
 
   std::optional<std::string> user_exec_command;

@@ -18,7 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 std::string mode_text(mode_t mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
@@ -42,10 +41,10 @@ bool check_trusted(const std::string& path, bool is_dir, std::vector<std::string
     return false;
   }
   if (st.st_uid != ::getuid() && st.st_uid != 0) {
-    errors.push_back(path + ": error: refusing to load rules from a " + std::string(is_dir ? "folder" : "file") +
-                     " owned by uid " + std::to_string(st.st_uid) + ", neither you (uid " +
-                     std::to_string(::getuid()) + ") nor root: rules can run commands. Fix it with: chown " +
-                     std::to_string(::getuid()) + " " + path);
+    errors.push_back(
+        path + ": error: refusing to load rules from a " + std::string(is_dir ? "folder" : "file") +
+        " owned by uid " + std::to_string(st.st_uid) + ", neither you (uid " + std::to_string(::getuid()) +
+        ") nor root: rules can run commands. Fix it with: chown " + std::to_string(::getuid()) + " " + path);
     return false;
   }
   return true;

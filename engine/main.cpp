@@ -1,11 +1,11 @@
 // The `lcrules` command line: eval, check, rules, facts, test.
 #include <sys/stat.h>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "engine/app.hpp"
 #include "engine/rule_test.hpp"
@@ -19,7 +19,8 @@
 
 int main(int argc, char** argv) {
   using namespace lcrules;
-  CLI::App app{"lcrules: is the cluster behind a kube-context local, which product is it, and how do images get in?"};
+  CLI::App app{
+      "lcrules: is the cluster behind a kube-context local, which product is it, and how do images get in?"};
   app.set_version_flag("--version", LCRULES_VERSION);
   app.require_subcommand(1);
 
@@ -31,17 +32,22 @@ int main(int argc, char** argv) {
   auto add_rule_options = [&](CLI::App* sub) {
     sub->add_option("--rules", rule_opts.extra, "Also load this rule file or folder (repeatable)");
     sub->add_flag("--no-default-rules", rule_opts.no_default_rules, "Do not load the shipped rules");
-    sub->add_flag("--no-user-rules", rule_opts.no_user_rules, "Do not load /etc/lcrules or ~/.config/lcrules");
+    sub->add_flag("--no-user-rules", rule_opts.no_user_rules,
+                  "Do not load /etc/lcrules or ~/.config/lcrules");
   };
 
   EvalOptions eval_opts;
   auto add_context_options = [&](CLI::App* sub) {
-    sub->add_option("--context", eval_opts.context, "The kube-context to classify (default: current-context)");
-    sub->add_option("--kubeconfig", eval_opts.kubeconfig, "Read this kubeconfig instead of $KUBECONFIG or ~/.kube/config");
-    sub->add_option("--skaffold-yaml", eval_opts.skaffold_yaml, "A project's skaffold.yaml (its build.local.push)");
+    sub->add_option("--context", eval_opts.context,
+                    "The kube-context to classify (default: current-context)");
+    sub->add_option("--kubeconfig", eval_opts.kubeconfig,
+                    "Read this kubeconfig instead of $KUBECONFIG or ~/.kube/config");
+    sub->add_option("--skaffold-yaml", eval_opts.skaffold_yaml,
+                    "A project's skaffold.yaml (its build.local.push)");
     sub->add_flag("--probe-cluster", eval_opts.probe_cluster, "Let rules ask the API server (kubectl)");
     // Bounded like durations in rule files, so milliseconds always fit in a clock.
-    sub->add_option("--command-timeout", eval_opts.command_timeout, "Default timeout of each command, seconds")
+    sub->add_option("--command-timeout", eval_opts.command_timeout,
+                    "Default timeout of each command, seconds")
         ->check(CLI::Range(0.001, 1e9));
     sub->add_option("--deadline", eval_opts.deadline, "Deadline for the whole evaluation, seconds")
         ->check(CLI::Range(0.001, 1e9));

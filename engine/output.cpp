@@ -51,9 +51,12 @@ std::string indented(std::string text) {
 
 const char* outcome_name(Explanation::RuleTrace::Outcome o) {
   switch (o) {
-    case Explanation::RuleTrace::Outcome::Matched: return "matched";
-    case Explanation::RuleTrace::Outcome::NotMatched: return "not-matched";
-    case Explanation::RuleTrace::Outcome::Skipped: return "skipped";
+    case Explanation::RuleTrace::Outcome::Matched:
+      return "matched";
+    case Explanation::RuleTrace::Outcome::NotMatched:
+      return "not-matched";
+    case Explanation::RuleTrace::Outcome::Skipped:
+      return "skipped";
   }
   return "";
 }
@@ -107,27 +110,30 @@ std::string render_text(const Decision& d, const Explanation* ex) {
     if (line.size() < 34) line.resize(34, ' ');
     out += line + "  by " + rule_ref(f.rule) + "\n";
     if (f.replaced_rule || !f.replaced_value.empty()) {
-      out += "      (stage policy replaced " + f.replaced_value + " from " + rule_ref(f.replaced_rule) + ")\n";
+      out +=
+          "      (stage policy replaced " + f.replaced_value + " from " + rule_ref(f.replaced_rule) + ")\n";
     }
   }
   out += "\nRules, in evaluation order:\n";
   for (const auto& t : ex->rules) {
     const CompiledRule& r = *t.rule;
-    out += "  [" + std::string(outcome_name(t.outcome)) + "] " + r.name + " (priority " + std::to_string(r.priority) +
-           (r.stage == ast::Stage::Policy ? ", stage policy" : "") + ", " + last_changed(r) + ")\n";
+    out += "  [" + std::string(outcome_name(t.outcome)) + "] " + r.name + " (priority " +
+           std::to_string(r.priority) + (r.stage == ast::Stage::Policy ? ", stage policy" : "") + ", " +
+           last_changed(r) + ")\n";
     if (t.outcome == Explanation::RuleTrace::Outcome::Skipped) {
       out += "      not evaluated: every field it sets (" + fields_text(t.lost) + ") was already decided\n";
       continue;
     }
-    for (const auto& c : t.checks) out += std::string(c.held ? "      held: " : "      failed: ") + c.text + "\n";
+    for (const auto& c : t.checks)
+      out += std::string(c.held ? "      held: " : "      failed: ") + c.text + "\n";
     if (!t.decided.empty()) out += "      decided: " + fields_text(t.decided) + "\n";
     if (!t.lost.empty()) out += "      lost to higher-priority rules: " + fields_text(t.lost) + "\n";
     for (const auto& u : t.unset_values) out += "      not set: " + u + "\n";
     for (const auto& n : t.notes) out += "      note: " + n + "\n";
   }
   if (ex->rules_not_reached) {
-    out += "  (" + std::to_string(ex->rules_not_reached) + " more rule" + (ex->rules_not_reached == 1 ? "" : "s") +
-           " not evaluated: every field was decided)\n";
+    out += "  (" + std::to_string(ex->rules_not_reached) + " more rule" +
+           (ex->rules_not_reached == 1 ? "" : "s") + " not evaluated: every field was decided)\n";
   }
   if (!ex->commands.empty()) {
     out += "\nCommands run:\n";

@@ -318,9 +318,9 @@ std::optional<std::vector<Argv>> parse_load_command(const Reader& r, const YAML:
   return pipeline;
 }
 
-const std::vector<std::string> kTestKeys = {"name",     "context",       "kubeconfig",         "kubeconfig-path",
-                                            "env",      "files",         "skaffold",           "skaffold-yaml-push",
-                                            "probe-cluster", "commands", "expect",             "decided-by"};
+const std::vector<std::string> kTestKeys = {"name",          "context",  "kubeconfig", "kubeconfig-path",
+                                            "env",           "files",    "skaffold",   "skaffold-yaml-push",
+                                            "probe-cluster", "commands", "expect",     "decided-by"};
 const std::vector<std::string> kExpectKeys = {
     "cluster",      "local",    "cluster_name", "kubeconfig_cluster", "load_images", "push_images",
     "load_command", "registry", "notes",        "notes-include"};
@@ -479,7 +479,8 @@ TestCase parse_test(const Reader& r, const YAML::Node& n) {
   if (!checks_something) {
     r.fail(n, where + " checks nothing: give 'expect' with at least one field, or 'decided-by'");
   }
-  if (kubeconfig_path && !kubeconfig) r.fail(*kubeconfig_path, "kubeconfig-path of " + where + " needs 'kubeconfig'");
+  if (kubeconfig_path && !kubeconfig)
+    r.fail(*kubeconfig_path, "kubeconfig-path of " + where + " needs 'kubeconfig'");
   if (kubeconfig) {
     // Where the kubeconfig "is" (context.file, relative certificate paths): by default
     // $HOME/.kube/config; `kubeconfig-path` tests rules about other places

@@ -15,7 +15,15 @@
 
 namespace lcrules {
 
-enum class Field : std::uint8_t { Cluster, Local, ClusterName, LoadImages, PushImages, LoadCommand, Registry };
+enum class Field : std::uint8_t {
+  Cluster,
+  Local,
+  ClusterName,
+  LoadImages,
+  PushImages,
+  LoadCommand,
+  Registry
+};
 inline constexpr std::size_t kFieldCount = 7;
 inline constexpr std::uint32_t kAllFields = (1u << kFieldCount) - 1;
 inline constexpr std::uint32_t field_bit(Field f) { return 1u << static_cast<unsigned>(f); }
@@ -25,13 +33,33 @@ std::optional<Field> parse_field(std::string_view name);
 // A fact, identified at load time.
 struct FactRef {
   enum class Kind : std::uint8_t {
-    ContextName, ContextCluster, ContextUser, ContextNamespace, ContextFile, ContextExtension,
-    ClusterName, ClusterServer, ClusterScheme, ClusterHost, ClusterPort, ClusterCertificateAuthority,
-    ClusterExtension, UserName, UserExecCommand, Env, Skaffold, SkaffoldBuildLocalPush,
-    OptionProbeCluster, KubeconfigFiles, Decision, Match, Item
+    ContextName,
+    ContextCluster,
+    ContextUser,
+    ContextNamespace,
+    ContextFile,
+    ContextExtension,
+    ClusterName,
+    ClusterServer,
+    ClusterScheme,
+    ClusterHost,
+    ClusterPort,
+    ClusterCertificateAuthority,
+    ClusterExtension,
+    UserName,
+    UserExecCommand,
+    Env,
+    Skaffold,
+    SkaffoldBuildLocalPush,
+    OptionProbeCluster,
+    KubeconfigFiles,
+    Decision,
+    Match,
+    Item
   };
   Kind kind = Kind::ContextName;
-  std::string key;       // Env: variable; *Extension: "NAME.KEY"; Skaffold: key; Decision: field; Match: group; Item: dotted keys
+  std::string key;  // Env: variable; *Extension: "NAME.KEY"; Skaffold: key; Decision: field; Match: group;
+                    // Item: dotted keys
   std::string spelling;  // as written, for explanations
 };
 
@@ -55,7 +83,7 @@ struct CompiledRegex {
 
 struct CompiledStringTest {
   ast::Op op = ast::Op::Equal;
-  CompiledTemplate text;             // Equal .. EndsWith, Contains (string), Inside
+  CompiledTemplate text;               // Equal .. EndsWith, Contains (string), Inside
   std::optional<CompiledRegex> regex;  // Matches, Contains (regex)
   std::vector<CompiledTemplate> list;  // In
   std::string list_spelling;           // "docker_desktop_names" or "[...]"
@@ -80,15 +108,16 @@ struct ConditionNode {
   ast::Location loc;
   std::vector<ConditionNode> children;  // And/Or: operands; Not/Macro: one
   std::string macro_name;
-  FactRef fact;                 // Fact, IsSet
-  bool negated = false;         // IsSet: `is not set`
-  CompiledStringTest test;      // Fact, Value
-  CompiledTemplate subject;     // Value: the string tested
-  CompiledTemplate path;        // Exists
+  FactRef fact;                                    // Fact, IsSet
+  bool negated = false;                            // IsSet: `is not set`
+  CompiledStringTest test;                         // Fact, Value
+  CompiledTemplate subject;                        // Value: the string tested
+  CompiledTemplate path;                           // Exists
   std::shared_ptr<const CompiledCommand> command;  // Command
 };
 
-using CompiledValue = std::variant<bool, ast::Null, CompiledTemplate, std::vector<std::vector<CompiledTemplate>>>;
+using CompiledValue =
+    std::variant<bool, ast::Null, CompiledTemplate, std::vector<std::vector<CompiledTemplate>>>;
 
 struct CompiledSet {
   Field field = Field::Cluster;
@@ -98,7 +127,7 @@ struct CompiledSet {
 
 struct CompiledRule {
   std::string name;
-  ast::Location loc;      // where it was defined
+  ast::Location loc;  // where it was defined
   int priority = 100;
   ast::Stage stage = ast::Stage::Identify;
   std::string description;
@@ -107,8 +136,8 @@ struct CompiledRule {
   std::vector<CompiledSet> sets;
   std::vector<CompiledTemplate> notes;
   std::uint32_t field_mask = 0;
-  std::size_t file_index = 0;  // load order of the defining file
-  std::size_t position = 0;    // order inside that file
+  std::size_t file_index = 0;             // load order of the defining file
+  std::size_t position = 0;               // order inside that file
   std::vector<ast::Location> changed_by;  // overrides applied, in order
   std::optional<ast::Location> disabled_by;
 };
@@ -120,8 +149,8 @@ struct RuleSet {
   RuleSet(const RuleSet&) = delete;  // `active` points into `rules`
   RuleSet& operator=(const RuleSet&) = delete;
 
-  std::vector<std::string> files;  // in load order
-  std::vector<CompiledRule> rules;  // every rule, including disabled ones, in evaluation order
+  std::vector<std::string> files;           // in load order
+  std::vector<CompiledRule> rules;          // every rule, including disabled ones, in evaluation order
   std::vector<const CompiledRule*> active;  // enabled rules in evaluation order
 };
 

@@ -34,7 +34,9 @@ struct Template {
   std::vector<std::variant<std::string, Reference>> parts;
   Location loc;
 
-  bool is_literal() const { return parts.empty() || (parts.size() == 1 && std::holds_alternative<std::string>(parts[0])); }
+  bool is_literal() const {
+    return parts.empty() || (parts.size() == 1 && std::holds_alternative<std::string>(parts[0]));
+  }
   std::string literal() const { return parts.empty() ? std::string() : std::get<std::string>(parts[0]); }
 };
 
@@ -83,8 +85,8 @@ struct ExistsPredicate {
 struct CommandTest {
   enum class Kind { Succeeds, Exits, Output, Json, Yaml };
   Kind kind = Kind::Succeeds;
-  int exit_status = 0;                 // Exits
-  std::string doc_path;                // Json / Yaml, as written (".valid[].Name")
+  int exit_status = 0;   // Exits
+  std::string doc_path;  // Json / Yaml, as written (".valid[].Name")
   Location doc_path_loc;
   std::optional<Template> projection;  // `as "..."`
   std::optional<StringTest> test;      // Output / Json / Yaml
@@ -162,7 +164,7 @@ struct Override {
   std::optional<double> timeout_seconds;
   std::optional<Condition> replace_when;
   std::vector<Condition> append_when;
-  std::vector<FieldSet> sets;  // replace or add
+  std::vector<FieldSet> sets;    // replace or add
   std::vector<FieldSet> unsets;  // value ignored
   std::vector<Note> notes;       // appended
 };

@@ -12,7 +12,7 @@ namespace lcrules {
 struct Diagnostic {
   ast::Location loc;
   std::string message;
-  std::string excerpt;         // the source line (cut to ~200 bytes around the column, escaped)
+  std::string excerpt;           // the source line (cut to ~200 bytes around the column, escaped)
   std::size_t caret_column = 0;  // 1-based column of the caret inside `excerpt`; 0: no excerpt
 };
 

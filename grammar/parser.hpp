@@ -13,7 +13,7 @@ inline constexpr int kLanguageVersion = 1;
 inline constexpr std::size_t kMaxNesting = 64;
 
 struct ParseResult {
-  std::optional<ast::File> file;  // set on success
+  std::optional<ast::File> file;    // set on success
   std::optional<Diagnostic> error;  // set on failure
 };
 

@@ -75,9 +75,8 @@ void BM_LoadRules(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
   state.counters["rules"] = static_cast<double>(n);
   state.counters["bytes_per_rule"] = static_cast<double>(text.size()) / static_cast<double>(n);
-  state.counters["time_per_rule"] = benchmark::Counter(static_cast<double>(n),
-                                                       benchmark::Counter::kIsIterationInvariantRate |
-                                                           benchmark::Counter::kInvert);
+  state.counters["time_per_rule"] = benchmark::Counter(
+      static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_LoadRules)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 
@@ -85,9 +84,8 @@ void BM_ParseRules(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const std::string text = generated_rules(n);
   for (auto _ : state) benchmark::DoNotOptimize(parse_or_die(text, "gen.rules").items.data());
-  state.counters["time_per_rule"] = benchmark::Counter(static_cast<double>(n),
-                                                       benchmark::Counter::kIsIterationInvariantRate |
-                                                           benchmark::Counter::kInvert);
+  state.counters["time_per_rule"] = benchmark::Counter(
+      static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_ParseRules)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 
@@ -99,9 +97,8 @@ void BM_CheckRules(benchmark::State& state) {
     auto checked = check_rule_files(files);
     benchmark::DoNotOptimize(checked.rule_set.active.data());
   }
-  state.counters["time_per_rule"] = benchmark::Counter(static_cast<double>(n),
-                                                       benchmark::Counter::kIsIterationInvariantRate |
-                                                           benchmark::Counter::kInvert);
+  state.counters["time_per_rule"] = benchmark::Counter(
+      static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_CheckRules)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 
@@ -151,7 +148,8 @@ class StubExecutor final : public CommandExecutor {
     if (request.argv.size() >= 2 && request.argv[0] == "minikube" && request.argv[1] == "version") {
       r.out = R"({"commit":"5883c09216182566a63dff4c326a6fc9ed2982ff","minikubeVersion":"v1.33.1"})";
     } else if (request.argv.size() >= 3 && request.argv[0] == "minikube" && request.argv[1] == "profile") {
-      r.out = R"({"invalid":[],"valid":[{"Name":"minikube","Config":{"Nodes":[{"IP":"192.168.49.2","Port":8443}]}}]})";
+      r.out =
+          R"({"invalid":[],"valid":[{"Name":"minikube","Config":{"Nodes":[{"IP":"192.168.49.2","Port":8443}]}}]})";
     } else {
       r.status = CommandResult::Status::NotFound;
       r.reason = "not found on PATH";
@@ -176,8 +174,10 @@ const std::vector<Case>& name_decided() {
       {"kind-other", "kind-other", "kind-other", "https://127.0.0.1:34567", nullptr},
       {"kind@kind", "kind@kind", "kind@kind", "https://127.0.0.1:34567", nullptr},
       {"k3d-k3s-default", "k3d-k3s-default", "k3d-k3s-default", "https://0.0.0.0:6550", nullptr},
-      {"docker-desktop", "docker-desktop", "docker-desktop", "https://kubernetes.docker.internal:6443", nullptr},
-      {"docker-for-desktop", "docker-for-desktop", "docker-for-desktop-cluster", "https://kubernetes.docker.internal:6443", nullptr},
+      {"docker-desktop", "docker-desktop", "docker-desktop", "https://kubernetes.docker.internal:6443",
+       nullptr},
+      {"docker-for-desktop", "docker-for-desktop", "docker-for-desktop-cluster",
+       "https://kubernetes.docker.internal:6443", nullptr},
       {"minikube", "minikube", "minikube", "https://192.168.49.2:8443", "/home/u/.minikube/ca.crt"},
   };
   return cases;
@@ -235,8 +235,8 @@ void run_cases(benchmark::State& state, const std::vector<Case>& cases, bool exp
     }
     if (++i == inputs.size()) i = 0;
   }
-  state.counters["decisions_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                         benchmark::Counter::kIsRate);
+  state.counters["decisions_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["commands_per_decision"] =
       static_cast<double>(executor.runs) / static_cast<double>(std::max<std::int64_t>(1, state.iterations()));
 }
@@ -271,10 +271,11 @@ std::string kubeconfig_text(std::size_t n) {
   std::string clusters = "clusters:\n", contexts = "contexts:\n", users = "users:\n";
   for (std::size_t i = 0; i < n; ++i) {
     const std::string id = std::to_string(i);
-    clusters += "- name: cluster-" + id + "\n  cluster:\n    server: https://10.0." + std::to_string(i / 250) + "." +
-                std::to_string(i % 250) + ":6443\n    certificate-authority-data: AAAA\n";
-    contexts += "- name: context-" + id + "\n  context:\n    cluster: cluster-" + id + "\n    user: user-" + id +
-                "\n    namespace: default\n";
+    clusters += "- name: cluster-" + id + "\n  cluster:\n    server: https://10.0." +
+                std::to_string(i / 250) + "." + std::to_string(i % 250) +
+                ":6443\n    certificate-authority-data: AAAA\n";
+    contexts += "- name: context-" + id + "\n  context:\n    cluster: cluster-" + id + "\n    user: user-" +
+                id + "\n    namespace: default\n";
     users += "- name: user-" + id + "\n  user:\n    token: t" + id + "\n";
   }
   return "apiVersion: v1\nkind: Config\ncurrent-context: context-" + std::to_string(n / 2) + "\n" + clusters +
@@ -283,10 +284,9 @@ std::string kubeconfig_text(std::size_t n) {
 
 void BM_LoadKubeconfig(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
-  const std::string path = (fs::temp_directory_path() / ("lcrules-bench-kubeconfig-" + std::to_string(::getpid()))).string();
-  {
-    std::ofstream(path, std::ios::binary) << kubeconfig_text(n);
-  }
+  const std::string path =
+      (fs::temp_directory_path() / ("lcrules-bench-kubeconfig-" + std::to_string(::getpid()))).string();
+  { std::ofstream(path, std::ios::binary) << kubeconfig_text(n); }
   for (auto _ : state) {
     const Kubeconfig kc = Kubeconfig::load({path}, true);
     benchmark::DoNotOptimize(kc.resolve(*kc.current_context()).server);

@@ -77,7 +77,8 @@ class CannedExecutor final : public CommandExecutor {
     switch (h % 4) {
       case 0:
         r.exit_code = 0;
-        r.out = R"({"valid":[{"Name":"minikube","Config":{"Nodes":[{"IP":"192.168.49.2","Port":8443}]}}],"invalid":[]})";
+        r.out =
+            R"({"valid":[{"Name":"minikube","Config":{"Nodes":[{"IP":"192.168.49.2","Port":8443}]}}],"invalid":[]})";
         break;
       case 1:
         r.exit_code = 0;
@@ -97,10 +98,10 @@ class CannedExecutor final : public CommandExecutor {
 };
 
 inline bool same_decision(const Decision& a, const Decision& b) {
-  return a.context == b.context && a.cluster == b.cluster && a.local == b.local && a.cluster_name == b.cluster_name &&
-         a.kubeconfig_cluster == b.kubeconfig_cluster && a.load_images == b.load_images &&
-         a.push_images == b.push_images && a.load_command == b.load_command && a.registry == b.registry &&
-         a.notes == b.notes;
+  return a.context == b.context && a.cluster == b.cluster && a.local == b.local &&
+         a.cluster_name == b.cluster_name && a.kubeconfig_cluster == b.kubeconfig_cluster &&
+         a.load_images == b.load_images && a.push_images == b.push_images &&
+         a.load_command == b.load_command && a.registry == b.registry && a.notes == b.notes;
 }
 
 // The contexts a checked rule set is evaluated against.
@@ -167,7 +168,8 @@ inline void rules_one_input(const std::uint8_t* data, std::size_t size) {
   CheckResult checked = check_rule_files(files);
   for (const auto& e : checked.errors) (void)format(e);
   if (!checked.errors.empty()) return;
-  for (const auto* rule : checked.rule_set.active) require(rule != nullptr && !rule->disabled_by, "active rules");
+  for (const auto* rule : checked.rule_set.active)
+    require(rule != nullptr && !rule->disabled_by, "active rules");
 
   CannedExecutor executor;
   for (const KubeContext& context : fuzz_contexts()) {
@@ -192,7 +194,8 @@ inline void rules_one_input(const std::uint8_t* data, std::size_t size) {
     const Decision explained = evaluate(checked.rule_set, in, &ex);
     require(same_decision(plain, explained), "the explanation does not change the decision");
     (void)render_text(explained, &ex);
-    (void)decision_json(explained, &ex).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    (void)decision_json(explained, &ex)
+        .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     (void)list_facts(checked.rule_set, in, true);
   }
 }
@@ -243,7 +246,8 @@ inline void skaffold_one_input(const std::uint8_t* data, std::size_t size) {
   // The first line as a kubeContexts pattern against the rest (bounded: patterns are short).
   const auto nl = text.find('\n');
   if (nl != std::string_view::npos && nl <= 256) {
-    (void)SkaffoldGlobalConfig::pattern_matches(std::string(text.substr(0, nl)), std::string(text.substr(nl + 1, 256)));
+    (void)SkaffoldGlobalConfig::pattern_matches(std::string(text.substr(0, nl)),
+                                                std::string(text.substr(nl + 1, 256)));
   }
 }
 

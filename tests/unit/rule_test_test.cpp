@@ -125,7 +125,8 @@ rule skaffold-false {
 )";
 
 const std::string kKnownTestKeys =
-    "name, context, kubeconfig, kubeconfig-path, env, files, skaffold, skaffold-yaml-push, probe-cluster, commands, expect, "
+    "name, context, kubeconfig, kubeconfig-path, env, files, skaffold, skaffold-yaml-push, probe-cluster, "
+    "commands, expect, "
     "decided-by";
 
 // A folder with the rules above and one test file holding `tests` (YAML list items).
