@@ -73,15 +73,31 @@ inline constexpr char type_tag = 0;
 // Nothing is allocated per node; a failed rule drops what it added by truncating.
 struct FlatNode {
   const char* type;
-  pegtl::internal::iterator begin;
-  const char* end;     // nullptr: no content (a folded operator chain)
+  const char* begin;
+  const char* end;  // nullptr: no content (a folded operator chain)
+  std::size_t line;
+  std::size_t column;
   std::uint32_t next;  // one past the last descendant
   bool folded;         // a single-operand or/and chain: stands for the node after it
 };
 
+// `nodes` and `marks` are used as stacks: their first `size` / `depth` elements are live,
+// and they grow by doubling; pushing and truncating stay inline and never free.
 struct Tree {
   std::vector<FlatNode> nodes;
-  std::vector<std::uint32_t> marks;  // open rules: the size of `nodes` when each started
+  std::uint32_t size = 0;
+  std::vector<std::uint32_t> marks;  // open rules: the value of `size` when each started
+  std::uint32_t depth = 0;
+
+  FlatNode& push_node() {
+    if (size == nodes.size()) nodes.resize(nodes.size() * 2 + 64);
+    return nodes[size++];
+  }
+  void push_mark() {
+    if (depth == marks.size()) marks.resize(marks.size() * 2 + 64);
+    marks[depth++] = size;
+  }
+  std::uint32_t pop_mark() { return marks[--depth]; }
 };
 
 // Control: records nodes for the rules above and rewinds the tree when a rule that may
@@ -92,19 +108,25 @@ struct tree_control : g::control<Rule> {
 
   template <typename ParseInput>
   static void start(const ParseInput& in, g::parse_state& /*unused*/, Tree& t) {
-    t.marks.push_back(static_cast<std::uint32_t>(t.nodes.size()));
+    t.push_mark();
     if constexpr (is_node<Rule>) {
-      t.nodes.push_back(FlatNode{&type_tag<Rule>, in.iterator(), nullptr, 0, false});
+      const auto& it = in.iterator();
+      FlatNode& n = t.push_node();
+      n.type = &type_tag<Rule>;
+      n.begin = it.data;
+      n.end = nullptr;
+      n.line = it.line;
+      n.column = it.column;
+      n.folded = false;
     }
   }
 
   template <typename ParseInput>
   static void success(const ParseInput& in, g::parse_state& /*unused*/, Tree& t) {
-    const std::uint32_t k = t.marks.back();
-    t.marks.pop_back();
+    const std::uint32_t k = t.pop_mark();
     if constexpr (is_node<Rule>) {
       FlatNode& n = t.nodes[k];
-      n.next = static_cast<std::uint32_t>(t.nodes.size());
+      n.next = t.size;
       if constexpr (is_folded<Rule>) {
         // One child: the node stands for it; several: the chain keeps no content.
         n.folded = k + 1 < n.next && t.nodes[k + 1].next == n.next;
@@ -116,8 +138,7 @@ struct tree_control : g::control<Rule> {
 
   template <typename ParseInput>
   static void failure(const ParseInput& /*unused*/, g::parse_state& /*unused*/, Tree& t) {
-    t.nodes.resize(t.marks.back());
-    t.marks.pop_back();
+    t.size = t.pop_mark();
   }
 };
 
@@ -160,9 +181,11 @@ class Node {
   bool is_type() const {
     return n_->type == &type_tag<Rule>;
   }
-  const pegtl::internal::iterator& begin() const { return n_->begin; }
+  std::size_t line() const { return n_->line; }
+  std::size_t column() const { return n_->column; }
+  std::size_t byte(const char* text) const { return static_cast<std::size_t>(n_->begin - text); }
   std::string_view string_view() const {
-    return std::string_view(n_->begin.data, static_cast<std::size_t>(n_->end - n_->begin.data));
+    return std::string_view(n_->begin, static_cast<std::size_t>(n_->end - n_->begin));
   }
   std::string string() const { return std::string(string_view()); }
 
@@ -213,16 +236,16 @@ struct conversion_error {
 
 class Converter {
  public:
-  explicit Converter(const std::string& path) : path_(path) {}
+  Converter(const std::string& path, const char* text) : path_(path), text_(text) {}
 
   ast::Location loc(const Node& n) const {
-    return ast::Location{path_, n.begin().line, n.begin().column, n.begin().byte};
+    return ast::Location{path_, n.line(), n.column(), n.byte(text_)};
   }
 
   ast::File file(const Tree& tree) {
     ast::File f;
     f.path = path_;
-    const Children top{&tree, 0, static_cast<std::uint32_t>(tree.nodes.size())};
+    const Children top{&tree, 0, tree.size};
     for (const auto& c : top) {
       if (c->is_type<g::version_number>()) {
         f.version = to_int(*c);
@@ -247,6 +270,7 @@ class Converter {
 
  private:
   const std::string& path_;
+  const char* text_;  // the start of the parsed text (byte offsets count from it)
 
   static int to_int(const Node& n) {
     std::string_view text = n.string_view();
@@ -687,7 +711,8 @@ ParseResult parse_rules(std::string text, const std::string& path) {
       pegtl::memory_input<pegtl::tracking_mode::eager, pegtl::eol::lf_crlf> in(t.data(), t.size(), path);
       g::parse_state state;
       Tree tree;
-      tree.nodes.reserve(t.size() / 8 + 16);
+      tree.nodes.resize(t.size() / 8 + 64);
+      tree.marks.resize(256);
       const bool ok = pegtl::parse<g::file, pegtl::nothing, tree_control>(in, state, tree);
       if (bad != std::string_view::npos) {
         byte_error();
@@ -697,7 +722,7 @@ ParseResult parse_rules(std::string text, const std::string& path) {
         result.error = make_diagnostic(t, location_of(t, 0, path), "cannot parse this file");
         return result;
       }
-      Converter converter(path);
+      Converter converter(path, t.data());
       ast::File file = converter.file(tree);
       file.text = shared;
       result.file = std::move(file);
