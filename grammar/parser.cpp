@@ -8,8 +8,8 @@
 #include <exception>
 #include <memory>
 #include <new>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -47,7 +47,8 @@ using folded = pegtl::type_list<g::or_condition, g::and_condition>;
 template <typename Rule, typename List>
 struct contains;
 template <typename Rule, typename... Rules>
-struct contains<Rule, pegtl::type_list<Rules...>> : std::bool_constant<(std::is_same_v<Rule, Rules> || ...)> {};
+struct contains<Rule, pegtl::type_list<Rules...>> : std::bool_constant<(std::is_same_v<Rule, Rules> || ...)> {
+};
 
 template <typename Rule>
 inline constexpr bool is_stored = contains<Rule, stored>::value;
@@ -238,9 +239,7 @@ class Converter {
  public:
   Converter(const std::string& path, const char* text) : path_(path), text_(text) {}
 
-  ast::Location loc(const Node& n) const {
-    return ast::Location{path_, n.line(), n.column(), n.byte(text_)};
-  }
+  ast::Location loc(const Node& n) const { return ast::Location{path_, n.line(), n.column(), n.byte(text_)}; }
 
   ast::File file(const Tree& tree) {
     ast::File f;
