@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Keeps a guide in docs/ true: runs its commands in a sandbox and compares their output.
 #
-#   run_guide.sh GUIDE.md LCRULES_BINARY
+#   run_guide.sh GUIDE.md LCRULES_BINARY [WORKDIR]
 #
+# Commands run in WORKDIR (default: the sandbox home; the repository root for pages whose
+# examples use the repository's files, such as docs/demo/kubeconfig).
 # In the guide, a fenced block whose first line is `# file: PATH` (PATH may start with ~/)
 # is written to that path in the sandbox HOME before the commands after it run. In a
 # ```console block, each line starting with `$ ` is a command (run with bash in the
@@ -13,6 +15,7 @@
 set -u
 guide=$1
 binary=$2
+workdir=${3:-}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 sandbox=$(mktemp -d)
 trap 'rm -rf "$sandbox"' EXIT
@@ -29,8 +32,9 @@ expected=""
 nexpected=0
 run_pending() {
   [ -z "$cmd" ] && return
-  actual=$(cd "$home" && env -i HOME="$home" PATH="$sandbox/bin:/usr/bin:/bin" LCRULES_SYSTEM_DIR="$sandbox/etc" \
+  actual=$(cd "${workdir:-$home}" && env -i HOME="$home" PATH="$sandbox/bin:/usr/bin:/bin" LCRULES_SYSTEM_DIR="$sandbox/etc" \
     LANG=C.UTF-8 bash -c "$cmd" 2>&1 | sed -e "s|$home|~|g" -e "s|$repo/rules|/usr/local/share/lcrules|g")
+  while [[ "$expected" == *$'\n' ]]; do expected=${expected%$'\n'}; done  # as $(...) does
   if [ "$actual" != "$expected" ]; then
     echo "command: $cmd"
     diff -u --label expected --label actual <(printf '%s\n' "$expected") <(printf '%s\n' "$actual")
