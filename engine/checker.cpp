@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
+#include <string_view>
+#include <unordered_map>
 
 namespace lcrules {
 
@@ -222,14 +223,17 @@ class Checker {
     std::size_t position = 0;
     for (const auto& item : file.items) {
       if (const auto* rule = std::get_if<ast::Rule>(&item)) {
-        if (auto it = drafts_.find(rule->name); it != drafts_.end()) {
+        auto [it, added] = drafts_.try_emplace(rule->name);
+        if (!added) {
           error(rule->loc, "rule '" + rule->name + "' is already defined at " + where(it->second.rule().loc) +
                                "; to change it from here, write 'override " + rule->name + " { ... }'");
           continue;
         }
-        auto added =
-            drafts_.emplace(rule->name, RuleDraft{rule, std::nullopt, file_index, position++, {}, {}});
-        rule_order_.push_back(&added.first->second);
+        RuleDraft& draft = it->second;
+        draft.original = rule;
+        draft.file_index = file_index;
+        draft.position = position++;
+        rule_order_.push_back(&draft);
       } else if (const auto* ov = std::get_if<ast::Override>(&item)) {
         auto it = drafts_.find(ov->name);
         if (it == drafts_.end()) {
@@ -318,8 +322,9 @@ class Checker {
     const std::string* rule_name = nullptr;  // null inside a macro definition
     bool policy = false;
     bool allow_item = false;
-    std::set<std::string>* bound_captures = nullptr;  // captures the condition binds
-    std::vector<std::pair<std::string, ast::Location>>* capture_uses = nullptr;
+    std::vector<std::string>* bound_captures = nullptr;  // captures the condition binds
+    // `${match.NAME}` uses: NAME and where, both in the syntax tree (which outlives the checker).
+    std::vector<std::pair<std::string_view, const ast::Location*>>* capture_uses = nullptr;
   };
 
   std::optional<CompiledTemplate> compile_template(const ast::Template& t, const Scope& scope) {
@@ -349,7 +354,7 @@ class Checker {
         cref.fact.key = ref.name.substr(6);
         cref.fact.spelling = ref.name;
         if (scope.capture_uses) {
-          scope.capture_uses->emplace_back(cref.fact.key, ref.loc);
+          scope.capture_uses->emplace_back(std::string_view(ref.name).substr(6), &ref.loc);
         } else {
           error(ref.loc,
                 "'${" + ref.name + "}' refers to a regex capture, but there is no rule condition here");
@@ -361,7 +366,7 @@ class Checker {
           ok = false;
           continue;
         }
-        cref.fact = *fact;
+        cref.fact = std::move(*fact);
       } else {
         error(ref.loc, "unknown fact '" + ref.name + "' (see the fact table in docs/language.md)");
         ok = false;
@@ -375,21 +380,25 @@ class Checker {
         }
         cref.argument = std::make_shared<const CompiledTemplate>(std::move(*arg));
       }
-      std::string spelled = "${" + ref.name;
+      out.spelling += "${";
+      out.spelling += ref.name;
       switch (ref.modifier) {
         case ast::Reference::Modifier::Default:
-          spelled += ":-" + cref.argument->spelling;
+          out.spelling += ":-";
+          out.spelling += cref.argument->spelling;
           break;
         case ast::Reference::Modifier::StripPrefix:
-          spelled += "#" + cref.argument->spelling;
+          out.spelling += '#';
+          out.spelling += cref.argument->spelling;
           break;
         case ast::Reference::Modifier::StripSuffix:
-          spelled += "%" + cref.argument->spelling;
+          out.spelling += '%';
+          out.spelling += cref.argument->spelling;
           break;
         case ast::Reference::Modifier::None:
           break;
       }
-      out.spelling += spelled + "}";
+      out.spelling += '}';
       out.parts.emplace_back(std::move(cref));
     }
     if (!ok) return std::nullopt;
@@ -421,7 +430,10 @@ class Checker {
     }
     out.group_names = named_groups(re.pattern);
     if (!under_not && scope.bound_captures) {
-      for (const auto& n : out.group_names) scope.bound_captures->insert(n);
+      for (const auto& n : out.group_names) {
+        auto& bound = *scope.bound_captures;
+        if (std::find(bound.begin(), bound.end(), n) == bound.end()) bound.push_back(n);
+      }
     }
     return out;
   }
@@ -492,30 +504,32 @@ class Checker {
     return std::visit([](const auto& o) { return o.loc; }, operand);
   }
 
-  std::optional<ConditionNode> compile_condition(const ast::Condition& c, const Scope& scope, bool under_not,
-                                                 std::size_t depth) {
-    ConditionNode node;
+  // Compiles `c` into `node`, in place: ConditionNode is large, and building each node in
+  // an optional and moving it into its parent cost as much as filling it. On failure
+  // (false) `node` is left partly filled; callers then discard the whole condition.
+  bool compile_condition(const ast::Condition& c, const Scope& scope, bool under_not, std::size_t depth,
+                         ConditionNode& node) {
     node.loc = c.loc;
     if (depth > 256) {
       error(c.loc, "conditions nest too deeply (through macros)");
-      return std::nullopt;
+      return false;
     }
     // Macros are expanded at each use, so macros that call each other twice over grow
     // exponentially: bound the size of one condition and stop at once when it is reached.
-    if (budget_exceeded_) return std::nullopt;
+    if (budget_exceeded_) return false;
     if (++nodes_compiled_ > kMaxConditionNodes) {
       budget_exceeded_ = true;
       error(budget_root_, "this condition expands to more than " + std::to_string(kMaxConditionNodes) +
                               " predicates through its macros");
-      return std::nullopt;
+      return false;
     }
     bool ok = true;
     auto children = [&](const std::vector<ast::Condition>& operands, bool negate) {
+      node.children.reserve(operands.size());
       for (const auto& child : operands) {
-        auto compiled = compile_condition(child, scope, under_not || negate, depth + 1);
-        if (compiled) {
-          node.children.push_back(std::move(*compiled));
-        } else {
+        node.children.emplace_back();
+        if (!compile_condition(child, scope, under_not || negate, depth + 1, node.children.back())) {
+          node.children.pop_back();
           ok = false;
         }
       }
@@ -556,7 +570,7 @@ class Checker {
               ok = false;
               return;
             }
-            node.fact = *fact;
+            node.fact = std::move(*fact);
             auto test = compile_string_test(n.test, scope, under_not);
             if (!test) {
               ok = false;
@@ -575,7 +589,7 @@ class Checker {
               ok = false;
               return;
             }
-            node.fact = *fact;
+            node.fact = std::move(*fact);
             node.negated = n.negated;
           } else if constexpr (std::is_same_v<T, ast::ExistsPredicate>) {
             node.kind = ConditionNode::Kind::Exists;
@@ -620,18 +634,19 @@ class Checker {
               return;
             }
             def.compiling = true;
-            auto body = compile_condition(def.macro->condition, scope, under_not, depth + 1);
+            node.children.emplace_back();
+            const bool body = compile_condition(def.macro->condition, scope, under_not, depth + 1,
+                                                node.children.back());
             def.compiling = false;
             if (!body) {
+              node.children.pop_back();
               ok = false;
               return;
             }
-            node.children.push_back(std::move(*body));
           }
         },
         c.node);
-    if (!ok) return std::nullopt;
-    return node;
+    return ok;
   }
 
   std::optional<CompiledCommand> compile_command(const ast::CommandPredicate& p, const Scope& scope,
@@ -700,14 +715,15 @@ class Checker {
     // Checks the macro on its own, so an error in an unused macro is still reported. Uses
     // of decision facts and captures are checked again in each rule that calls it.
     if (def.failed) return;
-    std::set<std::string> bound;
-    std::vector<std::pair<std::string, ast::Location>> uses;
+    std::vector<std::string> bound;
+    std::vector<std::pair<std::string_view, const ast::Location*>> uses;
     Scope scope{nullptr, true, false, &bound, &uses};
     reset_budget(def.macro->condition.loc);
     def.compiling = true;
-    auto compiled = compile_condition(def.macro->condition, scope, false, 0);
+    ConditionNode compiled;
+    const bool ok = compile_condition(def.macro->condition, scope, false, 0, compiled);
     def.compiling = false;
-    if (!compiled) def.failed = true;
+    if (!ok) def.failed = true;
   }
 
   std::optional<CompiledValue> compile_value(const ast::FieldSet& set, Field field, const Scope& scope) {
@@ -779,20 +795,15 @@ class Checker {
     out.changed_by = draft.changed_by;
     out.disabled_by = draft.disabled_by;
 
-    std::set<std::string> bound;
-    std::vector<std::pair<std::string, ast::Location>> uses;
+    std::vector<std::string> bound;
+    std::vector<std::pair<std::string_view, const ast::Location*>> uses;
     Scope scope{&out.name, out.stage == ast::Stage::Policy, false, &bound, &uses};
     reset_budget(r.when ? r.when->loc : r.loc);
     bool ok = true;
     if (r.when) {
-      auto when = compile_condition(*r.when, scope, false, 0);
-      if (when) {
-        out.when = std::move(*when);
-      } else {
-        ok = false;
-      }
+      if (!compile_condition(*r.when, scope, false, 0, out.when.emplace())) ok = false;
     }
-    std::set<std::string> seen_fields;
+    std::uint32_t seen_fields = 0;
     for (const auto& set : r.sets) {
       auto field = parse_field(set.field);
       if (!field) {
@@ -803,11 +814,12 @@ class Checker {
         ok = false;
         continue;
       }
-      if (!seen_fields.insert(set.field).second) {
+      if (seen_fields & field_bit(*field)) {
         error(set.loc, "rule '" + r.name + "' sets '" + set.field + "' twice");
         ok = false;
         continue;
       }
+      seen_fields |= field_bit(*field);
       auto value = compile_value(set, *field, scope);
       if (!value) {
         ok = false;
@@ -824,9 +836,10 @@ class Checker {
         ok = false;
       }
     }
-    for (const auto& [name, loc] : uses) {
-      if (!bound.count(name)) {
-        error(loc, "capture '" + name + "' does not exist: no regex of rule '" + r.name +
+    for (const auto& [name_view, loc] : uses) {
+      if (std::find(bound.begin(), bound.end(), name_view) == bound.end()) {
+        const std::string name(name_view);
+        error(*loc, "capture '" + name + "' does not exist: no regex of rule '" + r.name +
                        "' outside 'not' has a group (?<" + name + ">...)");
         ok = false;
       }
@@ -846,7 +859,9 @@ class Checker {
   std::size_t nodes_compiled_ = 0;
   bool budget_exceeded_ = false;
   ast::Location budget_root_;
-  std::map<std::string, RuleDraft> drafts_;
+  // Keyed by the rule's name in the syntax tree, which outlives the checker; looked up
+  // once per rule, override and disable.
+  std::unordered_map<std::string_view, RuleDraft> drafts_;
   std::vector<const RuleDraft*> rule_order_;  // map nodes: stable
   std::map<std::string, MacroDef> macros_;
   std::map<std::string, ListDef> lists_;
