@@ -359,6 +359,7 @@ class Checker {
 
   std::optional<CompiledTemplate> compile_template(const ast::Template& t, const Scope& scope) {
     CompiledTemplate out;
+    out.parts.reserve(t.parts.size());
     bool ok = true;
     for (const auto& part : t.parts) {
       if (const auto* lit = std::get_if<std::string>(&part)) {
@@ -442,9 +443,9 @@ class Checker {
     return false;
   }
 
-  std::optional<CompiledRegex> compile_regex(const ast::RegexLiteral& re, const Scope& scope,
-                                             bool under_not) {
-    CompiledRegex out;
+  // compile_regex and compile_string_test fill `out` in place (moving the results out of
+  // optionals showed in the profile); on failure (false) the caller discards `out`.
+  bool compile_regex(const ast::RegexLiteral& re, const Scope& scope, bool under_not, CompiledRegex& out) {
     out.pattern = re.pattern;
     try {
       boost::regex::flag_type flags = boost::regex::perl;
@@ -456,7 +457,7 @@ class Checker {
       if (auto cut = what.find("  The error occurred"); cut != std::string::npos) what.resize(cut);
       error(re.loc,
             "invalid regular expression: " + what + " (at offset " + std::to_string(e.position()) + ")");
-      return std::nullopt;
+      return false;
     }
     out.group_names = named_groups(re.pattern);
     if (!under_not && scope.bound_captures) {
@@ -465,69 +466,65 @@ class Checker {
         if (std::find(bound.begin(), bound.end(), n) == bound.end()) bound.push_back(n);
       }
     }
-    return out;
+    return true;
   }
 
-  std::optional<CompiledStringTest> compile_string_test(const ast::StringTest& t, const Scope& scope,
-                                                        bool under_not) {
-    CompiledStringTest out;
+  bool compile_string_test(const ast::StringTest& t, const Scope& scope, bool under_not,
+                           CompiledStringTest& out) {
     out.op = t.op;
     if (const auto* re = std::get_if<ast::RegexLiteral>(&t.operand)) {
       if (t.op != ast::Op::Matches && t.op != ast::Op::Contains) {
         error(re->loc, "'" + op_spelling(t.op) + "' takes a string, not a regular expression");
-        return std::nullopt;
+        return false;
       }
-      auto compiled = compile_regex(*re, scope, under_not);
-      if (!compiled) return std::nullopt;
-      out.regex = std::move(compiled);
-      return out;
+      return compile_regex(*re, scope, under_not, out.regex.emplace());
     }
     if (t.op == ast::Op::Matches) {
       error(operand_loc(t.operand), "'matches' needs a regular expression /.../");
-      return std::nullopt;
+      return false;
     }
     if (const auto* ref = std::get_if<ast::ListRef>(&t.operand)) {
       if (t.op != ast::Op::In) {
         error(ref->loc, "'" + op_spelling(t.op) + "' takes a string, not a list");
-        return std::nullopt;
+        return false;
       }
       auto it = lists_.find(ref->name);
       if (it == lists_.end()) {
         error(ref->loc, "unknown list '" + ref->name + "'");
-        return std::nullopt;
+        return false;
       }
       out.list_spelling = ref->name;
       for (const auto& item : it->second.list->items) {
         auto c = compile_template(item, scope);
-        if (!c) return std::nullopt;
+        if (!c) return false;
         out.list.push_back(std::move(*c));
       }
-      return out;
+      return true;
     }
     if (const auto* lit = std::get_if<ast::ListLiteral>(&t.operand)) {
       if (t.op != ast::Op::In) {
         error(lit->loc, "'" + op_spelling(t.op) + "' takes a string, not a list");
-        return std::nullopt;
+        return false;
       }
       out.list_spelling = "[";
       for (const auto& item : lit->items) {
         auto c = compile_template(item, scope);
-        if (!c) return std::nullopt;
+        if (!c) return false;
         out.list_spelling += (out.list.empty() ? "\"" : ", \"") + c->spelling + "\"";
         out.list.push_back(std::move(*c));
       }
       out.list_spelling += "]";
-      return out;
+      return true;
     }
     const auto& text = std::get<ast::Template>(t.operand);
     if (t.op == ast::Op::In) {
       error(text.loc, "'in' needs a list name or a list [\"a\", \"b\"]");
-      return std::nullopt;
+      return false;
     }
     auto c = compile_template(text, scope);
-    if (!c) return std::nullopt;
+    if (!c) return false;
     out.text = std::move(*c);
-    return out;
+    return true;
   }
 
   static ast::Location operand_loc(const ast::Operand& operand) {
@@ -580,13 +577,12 @@ class Checker {
             if (n.subject) {
               node.kind = ConditionNode::Kind::Value;
               auto subject = compile_template(*n.subject, scope);
-              auto test = compile_string_test(n.test, scope, under_not);
+              const bool test = compile_string_test(n.test, scope, under_not, node.test);
               if (!subject || !test) {
                 ok = false;
                 return;
               }
               node.subject = std::move(*subject);
-              node.test = std::move(*test);
               return;
             }
             node.kind = ConditionNode::Kind::Fact;
@@ -601,12 +597,10 @@ class Checker {
               return;
             }
             node.fact = std::move(*fact);
-            auto test = compile_string_test(n.test, scope, under_not);
-            if (!test) {
+            if (!compile_string_test(n.test, scope, under_not, node.test)) {
               ok = false;
               return;
             }
-            node.test = std::move(*test);
           } else if constexpr (std::is_same_v<T, ast::IsSetPredicate>) {
             node.kind = ConditionNode::Kind::IsSet;
             auto fact = resolve_fact(n.fact);
@@ -730,12 +724,7 @@ class Checker {
       }
     }
     if (p.test.test) {
-      auto t = compile_string_test(*p.test.test, scope, under_not);
-      if (t) {
-        out.string_test = std::move(*t);
-      } else {
-        ok = false;
-      }
+      if (!compile_string_test(*p.test.test, scope, under_not, out.string_test.emplace())) ok = false;
     }
     if (!ok) return std::nullopt;
     return out;
