@@ -445,11 +445,11 @@ class Converter {
       if (op.is_type<g::is_set>() || op.is_type<g::is_not_set>()) {
         c.node = ast::IsSetPredicate{fact.string(), op.is_type<g::is_not_set>()};
       } else {
-        c.node = ast::FactPredicate{fact.string(), loc(fact), string_test(op, *n.children.at(2))};
+        c.node = ast::FactPredicate{fact.string(), loc(fact), string_test(op, *n.children.at(2)), {}};
       }
     } else if (n.is_type<g::value_predicate>()) {
       const Node& subject = *n.children.at(0);
-      ast::FactPredicate p{{}, loc(subject), string_test(*n.children.at(1), *n.children.at(2))};
+      ast::FactPredicate p{{}, loc(subject), string_test(*n.children.at(1), *n.children.at(2)), {}};
       p.subject = template_of(subject);
       c.node = std::move(p);
     } else if (n.is_type<g::exists_predicate>()) {
