@@ -196,7 +196,8 @@ class Checker {
     for (std::size_t i = 0; i < n; ++i) {
       const RuleDraft& d = *rule_order_[i];
       const ast::Rule& r = d.rule();
-      keys[i] = Key{r.stage.value_or(ast::Stage::Identify), r.priority.value_or(100), d.file_index, d.position};
+      keys[i] =
+          Key{r.stage.value_or(ast::Stage::Identify), r.priority.value_or(100), d.file_index, d.position};
     }
     std::vector<std::size_t> order(n);
     for (std::size_t i = 0; i < n; ++i) order[i] = i;
@@ -392,14 +393,9 @@ class Checker {
           ok = false;
           continue;
         }
-      } else if (auto fact = resolve_fact(ref.name)) {
-        if (!check_decision_use(*fact, ref.loc, scope)) {
-          ok = false;
-          continue;
-        }
+      } else if (auto fact = resolve_readable_fact(ref.name, ref.loc, scope)) {
         cref.fact = std::move(*fact);
       } else {
-        error(ref.loc, "unknown fact '" + ref.name + "' (see the fact table in docs/language.md)");
         ok = false;
         continue;
       }
@@ -434,6 +430,19 @@ class Checker {
     }
     if (!ok) return std::nullopt;
     return out;
+  }
+
+  // A fact a predicate reads: known, and readable in this rule's stage. Reports the error
+  // at `loc` and returns nullopt otherwise.
+  std::optional<FactRef> resolve_readable_fact(const std::string& name, const ast::Location& loc,
+                                               const Scope& scope) {
+    auto fact = resolve_fact(name);
+    if (!fact) {
+      error(loc, "unknown fact '" + name + "' (see the fact table in docs/language.md)");
+      return std::nullopt;
+    }
+    if (!check_decision_use(*fact, loc, scope)) return std::nullopt;
+    return fact;
   }
 
   bool check_decision_use(const FactRef& fact, const ast::Location& loc, const Scope& scope) {
@@ -586,13 +595,8 @@ class Checker {
               return;
             }
             node.kind = ConditionNode::Kind::Fact;
-            auto fact = resolve_fact(n.fact);
+            auto fact = resolve_readable_fact(n.fact, n.fact_loc, scope);
             if (!fact) {
-              error(n.fact_loc, "unknown fact '" + n.fact + "' (see the fact table in docs/language.md)");
-              ok = false;
-              return;
-            }
-            if (!check_decision_use(*fact, n.fact_loc, scope)) {
               ok = false;
               return;
             }
@@ -603,13 +607,8 @@ class Checker {
             }
           } else if constexpr (std::is_same_v<T, ast::IsSetPredicate>) {
             node.kind = ConditionNode::Kind::IsSet;
-            auto fact = resolve_fact(n.fact);
+            auto fact = resolve_readable_fact(n.fact, c.loc, scope);
             if (!fact) {
-              error(c.loc, "unknown fact '" + n.fact + "' (see the fact table in docs/language.md)");
-              ok = false;
-              return;
-            }
-            if (!check_decision_use(*fact, c.loc, scope)) {
               ok = false;
               return;
             }
@@ -659,8 +658,8 @@ class Checker {
             }
             def.compiling = true;
             node.children.emplace_back();
-            const bool body = compile_condition(def.macro->condition, scope, under_not, depth + 1,
-                                                node.children.back());
+            const bool body =
+                compile_condition(def.macro->condition, scope, under_not, depth + 1, node.children.back());
             def.compiling = false;
             if (!body) {
               node.children.pop_back();
@@ -859,7 +858,7 @@ class Checker {
       if (std::find(bound.begin(), bound.end(), name_view) == bound.end()) {
         const std::string name(name_view);
         error(*loc, "capture '" + name + "' does not exist: no regex of rule '" + r.name +
-                       "' outside 'not' has a group (?<" + name + ">...)");
+                        "' outside 'not' has a group (?<" + name + ">...)");
         ok = false;
       }
     }
