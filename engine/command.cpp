@@ -22,6 +22,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "engine/cache_store.hpp"
+
 extern char** environ;
 
 namespace lcrules {
@@ -104,14 +106,6 @@ bool make_pipe(Fd& read_end, Fd& write_end) {
   read_end = std::move(ends[0]);
   write_end = std::move(ends[1]);
   return true;
-}
-
-std::int64_t mtime_ns(const struct stat& st) {
-#if defined(__APPLE__)
-  return static_cast<std::int64_t>(st.st_mtimespec.tv_sec) * 1'000'000'000 + st.st_mtimespec.tv_nsec;
-#else
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-#endif
 }
 
 std::string default_path() {
@@ -513,90 +507,6 @@ namespace {
 constexpr int kCacheFormat = 1;
 constexpr std::size_t kMaxCacheEntry = 8 * kMaxCommandOutput;
 
-std::uint64_t fnv1a64(std::string_view data) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
-std::string hex64(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-// mkdir -p with mode 0700 for the directories it creates.
-bool make_dirs(const std::string& dir) {
-  if (dir.empty()) return false;
-  std::size_t pos = 0;
-  for (;;) {
-    pos = dir.find('/', pos + 1);
-    std::string part = dir.substr(0, pos);
-    if (!part.empty() && ::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return false;
-    if (pos == std::string::npos) break;
-  }
-  return true;
-}
-
-// The cache directory must be ours and not writable by others: entries found there are
-// trusted as command results.
-bool cache_dir_usable(const std::string& dir) {
-  if (!make_dirs(dir)) return false;
-  struct stat st;
-  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
-  if (st.st_uid != ::geteuid()) return false;
-  return (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
-}
-
-std::optional<std::string> read_small_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd.valid()) return std::nullopt;
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) return std::nullopt;
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxCacheEntry) return std::nullopt;
-  std::string data;
-  data.reserve(static_cast<std::size_t>(st.st_size));
-  char buf[64 * 1024];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n > 0) {
-      data.append(buf, static_cast<std::size_t>(n));
-      if (data.size() > kMaxCacheEntry) return std::nullopt;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    return data;
-  }
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-// Writes `data` to `path` atomically: a temporary file in the same directory, renamed.
-bool write_atomically(const std::string& path, std::string_view data) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-  if (!fd.valid()) return false;
-  bool ok = ::fchmod(fd.get(), 0600) == 0 && write_all(fd.get(), data);
-  if (::close(fd.release()) != 0) ok = false;
-  if (ok && ::rename(tmp.c_str(), path.c_str()) == 0) return true;
-  ::unlink(tmp.c_str());
-  return false;
-}
-
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 }  // namespace
@@ -609,14 +519,14 @@ CommandResult CachingExecutor::run(const CommandRequest& request) {
   Lookup found = look_up(request.argv.front(), request_path(request));
   struct stat st;
   if (found.kind != Lookup::Kind::Found || ::stat(found.path.c_str(), &st) != 0) return inner_.run(request);
-  if (!cache_dir_usable(dir_)) return inner_.run(request);
+  if (!cache_store::usable_dir(dir_)) return inner_.run(request);
 
   // Everything the result depends on, in an unambiguous encoding.
   nlohmann::json key_json = nlohmann::json::object();
   key_json["format"] = kCacheFormat;
   key_json["argv"] = request.argv;
   key_json["binary"] = found.path;
-  key_json["mtime_ns"] = mtime_ns(st);
+  key_json["mtime_ns"] = cache_store::mtime_ns(st);
   key_json["size"] = static_cast<std::int64_t>(st.st_size);
   nlohmann::json env = nlohmann::json::array();
   for (const auto& var : std::set<std::string>(request.cache_env.begin(), request.cache_env.end())) {
@@ -637,11 +547,11 @@ CommandResult CachingExecutor::run(const CommandRequest& request) {
   } catch (const nlohmann::json::exception&) {
     return inner_.run(request);  // not valid UTF-8: not cached
   }
-  const std::string path = dir_ + "/" + hex64(fnv1a64(key)) + ".json";
+  const std::string path = dir_ + "/" + cache_store::hash_name(key) + ".json";
   const std::int64_t now = unix_now();
   const std::int64_t ttl = request.cache_ttl->count();
 
-  if (auto data = read_small_file(path)) {
+  if (auto data = cache_store::read_entry(path, kMaxCacheEntry)) {
     nlohmann::json entry = nlohmann::json::parse(*data, nullptr, /*allow_exceptions=*/false);
     auto is = [&](const char* field, nlohmann::json::value_t type) {
       auto it = entry.find(field);
@@ -687,7 +597,7 @@ CommandResult CachingExecutor::run(const CommandRequest& request) {
   } catch (const nlohmann::json::exception&) {
     return result;  // output that is not valid UTF-8 is not cached
   }
-  write_atomically(path, text);  // best effort: a failed write only costs a re-run
+  cache_store::write_entry(path, text);  // best effort: a failed write only costs a re-run
   return result;
 }
 

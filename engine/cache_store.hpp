@@ -1,0 +1,35 @@
+// Files under lcrules' cache folder (${XDG_CACHE_HOME:-$HOME/.cache}/lcrules), shared by
+// the command result cache and the compiled rule-set cache. An entry found there is
+// trusted, so the folder and each entry must be ours and not writable by others; entries
+// are written atomically so that a reader never sees half of one.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lcrules::cache_store {
+
+// FNV-1a, 64 bits, as 16 hex digits: names entries after their key.
+std::string hash_name(std::string_view key);
+
+// Creates `dir` (mode 0700) if missing; true if it is a folder owned by this user and not
+// writable by group or others.
+bool usable_dir(const std::string& dir);
+
+// The entry at `path` if it is a regular file owned by this user and at most `max_size`
+// bytes (symbolic links are not followed).
+std::optional<std::string> read_entry(const std::string& path, std::size_t max_size);
+
+// Writes `data` to `path` atomically (a private temporary file in the same folder, renamed).
+// False when it could not; nothing is left behind then.
+bool write_entry(const std::string& path, std::string_view data);
+
+std::int64_t mtime_ns(const struct stat& st);
+std::int64_t ctime_ns(const struct stat& st);
+
+}  // namespace lcrules::cache_store
