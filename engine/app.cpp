@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "engine/output.hpp"
+#include "engine/ruleset_cache.hpp"
 #include "engine/skaffold_config.hpp"
 
 namespace lcrules {
@@ -99,6 +100,12 @@ std::optional<Prepared> prepare(const EvalOptions& opts) {
   return p;
 }
 
+// ${XDG_CACHE_HOME:-$HOME/.cache}/lcrules: command results and compiled rule sets.
+std::string cache_dir() {
+  auto xdg = env_var("XDG_CACHE_HOME");
+  return (xdg && !xdg->empty() ? *xdg : home_dir() + "/.cache") + "/lcrules";
+}
+
 // Owns the executors an evaluation uses: real processes behind the result cache, or none.
 struct Executors {
   explicit Executors(const EvalOptions& opts, const std::vector<std::string>& kubeconfig_files)
@@ -114,10 +121,6 @@ struct Executors {
     } else {
       active = &cache;
     }
-  }
-  static std::string cache_dir() {
-    auto xdg = env_var("XDG_CACHE_HOME");
-    return (xdg && !xdg->empty() ? *xdg : home_dir() + "/.cache") + "/lcrules";
   }
   ProcessExecutor process;
   CachingExecutor cache;
@@ -151,13 +154,14 @@ RuleSources rule_sources(const RuleOptions& opts) {
   return s;
 }
 
-std::optional<RuleSet> load_active_rules(const RuleOptions& opts) {
+std::optional<RuleSet> load_active_rules(const RuleOptions& opts, const std::string* rules_cache_dir) {
   std::vector<std::string> errors;
   const RuleSources sources = rule_sources(opts);
   if (!sources.shipped_dir && !opts.no_default_rules) spdlog::warn("no shipped rules found");
   auto files = collect_rule_files(sources, errors);
   LoadResult loaded;
-  if (errors.empty()) loaded = load_rule_set(files);
+  if (errors.empty())
+    loaded = rules_cache_dir ? ruleset_cache::load_with_cache(files, *rules_cache_dir) : load_rule_set(files);
   for (const auto& e : loaded.errors) errors.push_back(e);
   if (!errors.empty()) {
     for (const auto& e : errors) std::cerr << e << (e.empty() || e.back() != '\n' ? "\n" : "");
@@ -175,7 +179,8 @@ namespace {
 // `run` meets a Skaffold config that cannot be read.
 template <typename Run>
 int with_rules_and_input(const EvalOptions& opts, const RuleOptions& rule_opts, Run run) {
-  auto rules = load_active_rules(rule_opts);
+  const std::string rules_cache = cache_dir();
+  auto rules = load_active_rules(rule_opts, opts.no_cache ? nullptr : &rules_cache);
   if (!rules) return kExitInput;
   auto prepared = prepare(opts);
   if (!prepared) return kExitInput;

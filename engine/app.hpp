@@ -39,8 +39,9 @@ struct EvalOptions {
 // Where rules come from for this process (environment: HOME, XDG_CONFIG_HOME, LCRULES_SYSTEM_DIR).
 RuleSources rule_sources(const RuleOptions& opts);
 
-// Loads the active rule set; prints errors to stderr and returns nullopt on failure.
-std::optional<RuleSet> load_active_rules(const RuleOptions& opts);
+// Loads the active rule set; prints errors to stderr and returns nullopt on failure. With
+// `cache_dir`, through the compiled rule-set cache there (engine/ruleset_cache.hpp).
+std::optional<RuleSet> load_active_rules(const RuleOptions& opts, const std::string* cache_dir = nullptr);
 
 std::optional<std::string> env_var(const std::string& name);
 std::string home_dir();

@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
     sub->add_option("--deadline", eval_opts.deadline, "Deadline for the whole evaluation, seconds")
         ->check(CLI::Range(0.001, 1e9));
     sub->add_flag("--no-exec", eval_opts.no_exec, "Run no command; command predicates are false");
-    sub->add_flag("--no-cache", eval_opts.no_cache, "Do not use or write cached command results");
+    sub->add_flag("--no-cache", eval_opts.no_cache,
+                  "Do not use or write cached results (commands, compiled rules)");
   };
 
   std::string output = "text";

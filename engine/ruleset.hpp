@@ -75,8 +75,29 @@ struct CompiledTemplate {
   bool is_literal() const { return parts.empty() || (parts.size() == 1 && parts[0].index() == 0); }
 };
 
+// A compiled regular expression, or a pattern compiled on first use. The checker compiles
+// every pattern (a bad one is a load error); a rule set decoded from the cache
+// (engine/ruleset_cache.hpp) holds patterns that compiled when it was written and defers
+// compiling them, since most evaluations use few of them. Copies share the compiled form;
+// first use from several threads compiles once.
+class RegexHandle {
+ public:
+  RegexHandle() = default;
+  RegexHandle(std::shared_ptr<const boost::regex> compiled);  // NOLINT: implicit, as the checker assigns it
+  static RegexHandle deferred(std::string pattern, boost::regex::flag_type flags);
+
+  // Compiles a deferred pattern on first use; boost::regex_error if it does not compile.
+  const boost::regex& operator*() const;
+  explicit operator bool() const { return state_ != nullptr; }
+  boost::regex::flag_type flags() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
 struct CompiledRegex {
-  std::shared_ptr<const boost::regex> regex;
+  RegexHandle regex;
   std::string pattern;  // as written
   std::vector<std::string> group_names;
 };

@@ -1,0 +1,38 @@
+#include "engine/ruleset.hpp"
+
+#include <mutex>
+
+namespace lcrules {
+
+struct RegexHandle::State {
+  std::once_flag once;
+  std::string pattern;  // deferred only
+  boost::regex::flag_type flags{};
+  std::shared_ptr<const boost::regex> compiled;
+};
+
+RegexHandle::RegexHandle(std::shared_ptr<const boost::regex> compiled) {
+  if (!compiled) return;
+  state_ = std::make_shared<State>();
+  state_->flags = compiled->flags();
+  state_->compiled = std::move(compiled);
+  std::call_once(state_->once, [] {});  // nothing left to do on first use
+}
+
+RegexHandle RegexHandle::deferred(std::string pattern, boost::regex::flag_type flags) {
+  RegexHandle h;
+  h.state_ = std::make_shared<State>();
+  h.state_->pattern = std::move(pattern);
+  h.state_->flags = flags;
+  return h;
+}
+
+const boost::regex& RegexHandle::operator*() const {
+  State& s = *state_;
+  std::call_once(s.once, [&s] { s.compiled = std::make_shared<const boost::regex>(s.pattern, s.flags); });
+  return *s.compiled;
+}
+
+boost::regex::flag_type RegexHandle::flags() const { return state_->flags; }
+
+}  // namespace lcrules

@@ -1,0 +1,641 @@
+#include "engine/ruleset_cache.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+#include <cstdint>
+#include <cstring>
+#include <unordered_map>
+
+#include "engine/cache_store.hpp"
+
+namespace lcrules::ruleset_cache {
+
+namespace {
+
+// Bump when the encoding changes. The binary's size and modification time are in the key
+// too, so a rebuilt lcrules never reads an entry of an older build; this number keeps
+// entries apart when they are equal by chance.
+constexpr std::uint32_t kFormat = 1;
+constexpr char kMagic[16] = {'l', 'c', 'r', 'u', 'l', 'e', 's', '-', 'r', 'u', 'l', 'e', 's', 'e', 't', '\n'};
+
+// Condition nodes and interpolations nest; a rule set nested deeper than this is not cached
+// (none is in practice: conditions nest at most 64 levels per file), and an entry that
+// claims more is corrupt. Bounds the decoder's recursion.
+constexpr std::size_t kMaxDepth = 4096;
+
+// The fewest bytes a condition node and a rule take in an entry: a count larger than the
+// bytes left allow is corrupt.
+constexpr std::size_t kMinNodeBytes = 6;
+constexpr std::size_t kMinRuleBytes = 16;
+
+// The encoder and decoder below must name every member of these types. When one changes,
+// its size changes with it (on the compilers the project builds with): update both and
+// kFormat, then the sizes here.
+static_assert(sizeof(void*) != 8 || sizeof(ast::Location) == 56,
+              "ast::Location changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(FactRef) == 72, "FactRef changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(CompiledReference) == 96,
+              "CompiledReference changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(CompiledTemplate) == 56,
+              "CompiledTemplate changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(CompiledRegex) == 72,
+              "CompiledRegex changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(CompiledStringTest) == 200,
+              "CompiledStringTest changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(CompiledCommand) == 416,
+              "CompiledCommand changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(ConditionNode) == 528,
+              "ConditionNode changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(CompiledSet) == 128, "CompiledSet changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(CompiledRule) == 840,
+              "CompiledRule changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(docpath::PathStep) == 48,
+              "docpath::PathStep changed: update ruleset_cache");
+
+// A 64-bit checksum of the body, eight bytes at a time: an entry damaged in place (not
+// only truncated) is ignored rather than decoded into different rules.
+std::uint64_t checksum(std::string_view data) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ data.size();
+  std::size_t i = 0;
+  for (; i + 8 <= data.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, data.data() + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 29;
+  }
+  for (; i < data.size(); ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 0x100000001b3ULL;
+  return h ^ (h >> 32);
+}
+
+// ---------------------------------------------------------------------------------------
+// Encoding: unsigned integers as LEB128 varints, signed ones zigzagged, doubles as their
+// native bytes (an entry never leaves the machine that wrote it), strings as a length and
+// bytes, file names of locations once each, and for the large condition nodes a mask of
+// the members that are not empty, then only those.
+
+// The members of a ConditionNode present in an entry (the others are empty or false).
+enum NodeMember : std::uint8_t {
+  kChildren = 1,
+  kMacroName = 2,
+  kFact = 4,
+  kNegated = 8,
+  kTest = 16,
+  kSubject = 32,
+  kPath = 64,
+  kCommand = 128
+};
+
+bool is_empty(const CompiledTemplate& t) { return t.parts.empty() && t.spelling.empty(); }
+
+std::uint8_t node_mask(const ConditionNode& n) {
+  const FactRef& f = n.fact;
+  const CompiledStringTest& t = n.test;
+  std::uint8_t m = 0;
+  if (!n.children.empty()) m |= kChildren;
+  if (!n.macro_name.empty()) m |= kMacroName;
+  if (f.kind != FactRef::Kind{} || !f.key.empty() || !f.spelling.empty()) m |= kFact;
+  if (n.negated) m |= kNegated;
+  if (t.op != ast::Op{} || !is_empty(t.text) || t.regex || !t.list.empty() || !t.list_spelling.empty())
+    m |= kTest;
+  if (!is_empty(n.subject)) m |= kSubject;
+  if (!is_empty(n.path)) m |= kPath;
+  if (n.command) m |= kCommand;
+  return m;
+}
+
+class Writer {
+ public:
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(std::uint32_t v) { u64(v); }
+  void u64(std::uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void i64(std::int64_t v) {
+    u64((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  }
+  void f64(double v) { raw(&v, sizeof v); }
+  void boolean(bool v) { u8(v ? 1 : 0); }
+  void str(std::string_view s) {
+    u64(s.size());
+    out_.append(s);
+  }
+  void count(std::size_t n) { u64(n); }
+  template <typename E>
+  void enumerator(E e) {
+    u8(static_cast<std::uint8_t>(e));
+  }
+  void opt_f64(const std::optional<double>& v) {
+    boolean(v.has_value());
+    if (v) f64(*v);
+  }
+
+  void location(const ast::Location& loc) {
+    auto [it, added] = files_.try_emplace(loc.file, files_.size());
+    u64(it->second);
+    if (added) str(loc.file);
+    u64(loc.line);
+    u64(loc.column);
+    u64(loc.offset);
+  }
+
+  void fact(const FactRef& f) {
+    enumerator(f.kind);
+    str(f.key);
+    str(f.spelling);
+  }
+
+  void templ(const CompiledTemplate& t, std::size_t depth) {
+    deeper(depth);
+    count(t.parts.size());
+    for (const auto& part : t.parts) {
+      if (const auto* text = std::get_if<std::string>(&part)) {
+        u8(0);
+        str(*text);
+      } else {
+        const auto& ref = std::get<CompiledReference>(part);
+        u8(1);
+        fact(ref.fact);
+        enumerator(ref.modifier);
+        boolean(ref.argument != nullptr);
+        if (ref.argument) templ(*ref.argument, depth + 1);
+      }
+    }
+    str(t.spelling);
+  }
+
+  void templates(const std::vector<CompiledTemplate>& ts, std::size_t depth) {
+    count(ts.size());
+    for (const auto& t : ts) templ(t, depth);
+  }
+
+  void regex(const CompiledRegex& re) {
+    boolean(static_cast<bool>(re.regex));
+    if (re.regex) u32(static_cast<std::uint32_t>(re.regex.flags()));
+    str(re.pattern);
+    count(re.group_names.size());
+    for (const auto& g : re.group_names) str(g);
+  }
+
+  void string_test(const CompiledStringTest& t, std::size_t depth) {
+    enumerator(t.op);
+    templ(t.text, depth);
+    boolean(t.regex.has_value());
+    if (t.regex) regex(*t.regex);
+    templates(t.list, depth);
+    str(t.list_spelling);
+  }
+
+  void command(const CompiledCommand& c, std::size_t depth) {
+    templates(c.argv, depth);
+    opt_f64(c.timeout_seconds);
+    opt_f64(c.cache_seconds);
+    count(c.cache_env.size());
+    for (const auto& v : c.cache_env) str(v);
+    enumerator(c.test);
+    i64(c.exit_status);
+    str(c.doc_path_spelling);
+    count(c.doc_path.size());
+    for (const auto& step : c.doc_path) {
+      enumerator(step.kind);
+      str(step.key);
+      u64(step.index);
+    }
+    boolean(c.projection.has_value());
+    if (c.projection) templ(*c.projection, depth);
+    boolean(c.string_test.has_value());
+    if (c.string_test) string_test(*c.string_test, depth);
+  }
+
+  void node(const ConditionNode& n, std::size_t depth) {
+    deeper(depth);
+    enumerator(n.kind);
+    location(n.loc);
+    const std::uint8_t mask = node_mask(n);
+    u8(mask);
+    if (mask & kChildren) {
+      count(n.children.size());
+      for (const auto& c : n.children) node(c, depth + 1);
+    }
+    if (mask & kMacroName) str(n.macro_name);
+    if (mask & kFact) fact(n.fact);
+    if (mask & kTest) string_test(n.test, depth);
+    if (mask & kSubject) templ(n.subject, depth);
+    if (mask & kPath) templ(n.path, depth);
+    if (mask & kCommand) command(*n.command, depth);
+  }
+
+  void value(const CompiledValue& v) {
+    u8(static_cast<std::uint8_t>(v.index()));
+    if (const auto* b = std::get_if<bool>(&v)) {
+      boolean(*b);
+    } else if (const auto* t = std::get_if<CompiledTemplate>(&v)) {
+      templ(*t, 0);
+    } else if (const auto* pipeline = std::get_if<std::vector<std::vector<CompiledTemplate>>>(&v)) {
+      count(pipeline->size());
+      for (const auto& argv : *pipeline) templates(argv, 0);
+    }
+  }
+
+  void rule(const CompiledRule& r) {
+    str(r.name);
+    location(r.loc);
+    i64(r.priority);
+    enumerator(r.stage);
+    str(r.description);
+    opt_f64(r.timeout_seconds);
+    boolean(r.when.has_value());
+    if (r.when) node(*r.when, 0);
+    count(r.sets.size());
+    for (const auto& s : r.sets) {
+      enumerator(s.field);
+      value(s.value);
+      location(s.loc);
+    }
+    templates(r.notes, 0);
+    u32(r.field_mask);
+    u64(r.file_index);
+    u64(r.position);
+    count(r.changed_by.size());
+    for (const auto& loc : r.changed_by) location(loc);
+    boolean(r.disabled_by.has_value());
+    if (r.disabled_by) location(*r.disabled_by);
+  }
+
+  bool too_deep() const { return too_deep_; }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
+  void deeper(std::size_t depth) {
+    if (depth >= kMaxDepth) too_deep_ = true;
+  }
+
+  std::string out_;
+  std::unordered_map<std::string, std::uint64_t> files_;
+  bool too_deep_ = false;
+};
+
+// Decoding checks the checksum first, then every length against the bytes left, every enumerator against its
+// range and the nesting against kMaxDepth: any bytes give a rule set or a reason, never a crash or an
+// allocation larger than the entry.
+struct Malformed {
+  const char* what;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : p_(data.data()), end_(data.data() + data.size()) {}
+
+  std::uint8_t u8() {
+    need(1);
+    return static_cast<std::uint8_t>(*p_++);
+  }
+  std::uint32_t u32() {
+    const std::uint64_t v = u64();
+    if (v > UINT32_MAX) throw Malformed{"an integer is out of range"};
+    return static_cast<std::uint32_t>(v);
+  }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      const std::uint8_t byte = u8();
+      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) return v;
+    }
+    throw Malformed{"an integer is too long"};
+  }
+  std::int64_t i64() {
+    const std::uint64_t v = u64();
+    return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+  }
+  double f64() { return fixed<double>(); }
+  bool boolean() {
+    const std::uint8_t v = u8();
+    if (v > 1) throw Malformed{"a flag is neither 0 nor 1"};
+    return v == 1;
+  }
+  std::string str() {
+    const std::uint64_t n = u64();
+    need(n);
+    std::string s(p_, static_cast<std::size_t>(n));
+    p_ += n;
+    return s;
+  }
+  // A count of items each taking at least `min_bytes`: never more than the bytes left allow.
+  std::size_t count(std::size_t min_bytes) {
+    const std::uint64_t n = u64();
+    if (n > static_cast<std::uint64_t>(end_ - p_) / min_bytes) throw Malformed{"a count exceeds the entry"};
+    return static_cast<std::size_t>(n);
+  }
+  template <typename E>
+  E enumerator(E last) {
+    const std::uint8_t v = u8();
+    if (v > static_cast<std::uint8_t>(last)) throw Malformed{"an enumerator is out of range"};
+    return static_cast<E>(v);
+  }
+  std::optional<double> opt_f64() {
+    if (!boolean()) return std::nullopt;
+    return f64();
+  }
+  int to_int(std::int64_t v) {
+    if (v < INT32_MIN || v > INT32_MAX) throw Malformed{"an integer is out of range"};
+    return static_cast<int>(v);
+  }
+
+  ast::Location location() {
+    ast::Location loc;
+    const std::uint64_t index = u64();
+    if (index == files_.size()) {
+      files_.push_back(str());
+    } else if (index > files_.size()) {
+      throw Malformed{"a location names an unknown file"};
+    }
+    loc.file = files_[static_cast<std::size_t>(index)];
+    loc.line = u64();
+    loc.column = u64();
+    loc.offset = u64();
+    return loc;
+  }
+
+  void fact(FactRef& f) {
+    f.kind = enumerator(FactRef::Kind::Item);
+    f.key = str();
+    f.spelling = str();
+  }
+
+  void templ(CompiledTemplate& t, std::size_t depth) {
+    deeper(depth);
+    const std::size_t n = count(2);
+    t.parts.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (boolean()) {
+        CompiledReference ref;
+        fact(ref.fact);
+        ref.modifier = enumerator(ast::Reference::Modifier::StripSuffix);
+        if (boolean()) {
+          auto arg = std::make_shared<CompiledTemplate>();
+          templ(*arg, depth + 1);
+          ref.argument = std::move(arg);
+        }
+        t.parts.emplace_back(std::move(ref));
+      } else {
+        t.parts.emplace_back(str());
+      }
+    }
+    t.spelling = str();
+  }
+
+  void templates(std::vector<CompiledTemplate>& ts, std::size_t depth) {
+    ts.resize(count(2));
+    for (auto& t : ts) templ(t, depth);
+  }
+
+  void regex(CompiledRegex& re) {
+    const bool compiled = boolean();
+    const auto flags = compiled ? static_cast<boost::regex::flag_type>(u32()) : boost::regex::flag_type{};
+    re.pattern = str();
+    // The pattern compiled when the entry was written: compiling it again waits for its
+    // first use (most evaluations decide by name before reaching any regex).
+    if (compiled) re.regex = RegexHandle::deferred(re.pattern, flags);
+    re.group_names.resize(count(1));
+    for (auto& g : re.group_names) g = str();
+  }
+
+  void string_test(CompiledStringTest& t, std::size_t depth) {
+    t.op = enumerator(ast::Op::In);
+    templ(t.text, depth);
+    if (boolean()) regex(t.regex.emplace());
+    templates(t.list, depth);
+    t.list_spelling = str();
+  }
+
+  std::shared_ptr<const CompiledCommand> command(std::size_t depth) {
+    auto c = std::make_shared<CompiledCommand>();
+    templates(c->argv, depth);
+    c->timeout_seconds = opt_f64();
+    c->cache_seconds = opt_f64();
+    c->cache_env.resize(count(1));
+    for (auto& v : c->cache_env) v = str();
+    c->test = enumerator(ast::CommandTest::Kind::Yaml);
+    c->exit_status = to_int(i64());
+    c->doc_path_spelling = str();
+    c->doc_path.resize(count(3));
+    for (auto& step : c->doc_path) {
+      step.kind = enumerator(docpath::PathStep::Kind::Every);
+      step.key = str();
+      step.index = static_cast<std::size_t>(u64());
+    }
+    if (boolean()) templ(c->projection.emplace(), depth);
+    if (boolean()) string_test(c->string_test.emplace(), depth);
+    return c;
+  }
+
+  void node(ConditionNode& n, std::size_t depth) {
+    deeper(depth);
+    n.kind = enumerator(ConditionNode::Kind::Command);
+    n.loc = location();
+    const std::uint8_t mask = u8();
+    if (mask & kChildren) {
+      n.children.resize(count(kMinNodeBytes));
+      for (auto& c : n.children) node(c, depth + 1);
+    }
+    if (mask & kMacroName) n.macro_name = str();
+    if (mask & kFact) fact(n.fact);
+    n.negated = (mask & kNegated) != 0;
+    if (mask & kTest) string_test(n.test, depth);
+    if (mask & kSubject) templ(n.subject, depth);
+    if (mask & kPath) templ(n.path, depth);
+    if (mask & kCommand) n.command = command(depth);
+  }
+
+  CompiledValue value() {
+    switch (u8()) {
+      case 0:
+        return boolean();
+      case 1:
+        return ast::Null{};
+      case 2: {
+        CompiledTemplate t;
+        templ(t, 0);
+        return t;
+      }
+      case 3: {
+        std::vector<std::vector<CompiledTemplate>> pipeline(count(1));
+        for (auto& argv : pipeline) templates(argv, 0);
+        return pipeline;
+      }
+      default:
+        throw Malformed{"a field value has an unknown kind"};
+    }
+  }
+
+  void rule(CompiledRule& r) {
+    r.name = str();
+    r.loc = location();
+    r.priority = to_int(i64());
+    r.stage = enumerator(ast::Stage::Policy);
+    r.description = str();
+    r.timeout_seconds = opt_f64();
+    if (boolean()) node(r.when.emplace(), 0);
+    r.sets.resize(count(6));
+    for (auto& s : r.sets) {
+      s.field = enumerator(Field::Registry);
+      s.value = value();
+      s.loc = location();
+    }
+    templates(r.notes, 0);
+    r.field_mask = u32();
+    r.file_index = static_cast<std::size_t>(u64());
+    r.position = static_cast<std::size_t>(u64());
+    r.changed_by.resize(count(4));
+    for (auto& loc : r.changed_by) loc = location();
+    if (boolean()) r.disabled_by = location();
+  }
+
+  bool at_end() const { return p_ == end_; }
+  std::string_view take(std::size_t n) {
+    need(n);
+    std::string_view s(p_, n);
+    p_ += n;
+    return s;
+  }
+  std::string_view rest() const { return {p_, static_cast<std::size_t>(end_ - p_)}; }
+
+ private:
+  void need(std::uint64_t n) const {
+    if (n > static_cast<std::uint64_t>(end_ - p_)) throw Malformed{"the entry is truncated"};
+  }
+  template <typename T>
+  T fixed() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, p_, sizeof v);
+    p_ += sizeof v;
+    return v;
+  }
+  static void deeper(std::size_t depth) {
+    if (depth >= kMaxDepth) throw Malformed{"conditions nest too deeply"};
+  }
+
+  const char* p_;
+  const char* end_;
+  std::vector<std::string> files_;
+};
+
+// The lcrules binary's own identity: an entry written by another build is never read.
+std::string binary_identity() {
+  struct stat st;
+  if (::stat("/proc/self/exe", &st) != 0) return "?";
+  return std::to_string(st.st_size) + ":" + std::to_string(cache_store::mtime_ns(st));
+}
+
+std::optional<RuleSet> decode_impl(std::string_view bytes, const std::string_view* key, std::string* why) {
+  try {
+    Reader header(bytes);
+    if (header.take(sizeof kMagic) != std::string_view(kMagic, sizeof kMagic))
+      throw Malformed{"not a rule-set entry"};
+    if (header.u32() != kFormat) throw Malformed{"another entry format"};
+    const std::string stored_key = header.str();
+    if (key && stored_key != *key) throw Malformed{"the rule files changed"};
+    const std::uint64_t sum = header.u64();
+    const std::string_view body = header.rest();
+    if (checksum(body) != sum) throw Malformed{"the checksum does not match"};
+
+    Reader in(body);
+    RuleSet rs;
+    rs.files.resize(in.count(1));
+    for (auto& f : rs.files) f = in.str();
+    rs.rules.resize(in.count(kMinRuleBytes));
+    for (auto& r : rs.rules) in.rule(r);
+    if (!in.at_end()) throw Malformed{"bytes after the rule set"};
+    for (const auto& r : rs.rules) {
+      if (!r.disabled_by) rs.active.push_back(&r);
+    }
+    return rs;
+  } catch (const Malformed& m) {
+    if (why) *why = m.what;
+  } catch (const std::bad_alloc&) {
+    if (why) *why = "out of memory";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> key_of(const std::vector<RuleFileRef>& files) {
+  std::string key = "format " + std::to_string(kFormat) + "\nlcrules " + binary_identity() + "\n";
+  for (const auto& f : files) {
+    struct stat st;
+    if (::stat(f.path.c_str(), &st) != 0) return std::nullopt;
+    key += std::to_string(static_cast<int>(f.origin)) + " " + std::to_string(st.st_size) + " " +
+           std::to_string(cache_store::mtime_ns(st)) + " " + std::to_string(cache_store::ctime_ns(st)) + " " +
+           std::to_string(st.st_ino) + " " + std::to_string(st.st_dev) + " " + f.path + "\n";
+  }
+  return key;
+}
+
+std::string entry_path(const std::string& dir, const std::vector<RuleFileRef>& files) {
+  std::string names;
+  for (const auto& f : files) names += std::to_string(static_cast<int>(f.origin)) + " " + f.path + "\n";
+  return dir + "/rules-" + cache_store::hash_name(names) + ".bin";
+}
+
+std::string encode(const RuleSet& rules, std::string_view key) {
+  Writer body;
+  body.count(rules.files.size());
+  for (const auto& f : rules.files) body.str(f);
+  body.count(rules.rules.size());
+  for (const auto& r : rules.rules) body.rule(r);
+  if (body.too_deep()) return {};
+  const std::string encoded = body.take();
+
+  Writer header;
+  for (char c : kMagic) header.u8(static_cast<std::uint8_t>(c));
+  header.u32(kFormat);
+  header.str(key);
+  header.u64(checksum(encoded));
+  std::string out = header.take();
+  out += encoded;
+  return out;
+}
+
+std::optional<RuleSet> decode(std::string_view bytes, std::string_view key, std::string* why) {
+  return decode_impl(bytes, &key, why);
+}
+
+std::optional<RuleSet> decode_any_key(std::string_view bytes, std::string* why) {
+  return decode_impl(bytes, nullptr, why);
+}
+
+LoadResult load_with_cache(const std::vector<RuleFileRef>& files, const std::string& dir) {
+  const auto key = key_of(files);
+  if (!key || !cache_store::usable_dir(dir)) return load_rule_set(files);
+  const std::string path = entry_path(dir, files);
+  if (auto bytes = cache_store::read_entry(path, kMaxEntrySize)) {
+    std::string why;
+    if (auto rs = decode(*bytes, *key, &why)) {
+      spdlog::debug("rule set from the cache: {}", path);
+      LoadResult hit;
+      hit.rule_set = std::move(rs);
+      return hit;
+    }
+    spdlog::debug("rule-set cache entry {} not used: {}", path, why);
+  }
+  LoadResult loaded = load_rule_set(files);
+  if (loaded.rule_set && loaded.errors.empty()) {
+    const std::string entry = encode(*loaded.rule_set, *key);
+    // Best effort: a failed write costs the next run a load.
+    if (!entry.empty() && entry.size() <= kMaxEntrySize && cache_store::write_entry(path, entry)) {
+      spdlog::debug("rule set cached in {}", path);
+    }
+  }
+  return loaded;
+}
+
+}  // namespace lcrules::ruleset_cache
