@@ -586,23 +586,30 @@ std::string entry_path(const std::string& dir, const std::vector<RuleFileRef>& f
   return dir + "/rules-" + cache_store::hash_name(names) + ".bin";
 }
 
-std::string encode(const RuleSet& rules, std::string_view key) {
+std::string encode_body(const RuleSet& rules) {
   Writer body;
   body.count(rules.files.size());
   for (const auto& f : rules.files) body.str(f);
   body.count(rules.rules.size());
   for (const auto& r : rules.rules) body.rule(r);
   if (body.too_deep()) return {};
-  const std::string encoded = body.take();
+  return body.take();
+}
 
+std::string make_entry(std::string_view key, std::string_view body) {
   Writer header;
   for (char c : kMagic) header.u8(static_cast<std::uint8_t>(c));
   header.u32(kFormat);
   header.str(key);
-  header.u64(checksum(encoded));
+  header.u64(checksum(body));
   std::string out = header.take();
-  out += encoded;
+  out += body;
   return out;
+}
+
+std::string encode(const RuleSet& rules, std::string_view key) {
+  const std::string body = encode_body(rules);
+  return body.empty() ? std::string() : make_entry(key, body);
 }
 
 std::optional<RuleSet> decode(std::string_view bytes, std::string_view key, std::string* why) {

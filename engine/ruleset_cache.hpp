@@ -29,8 +29,12 @@ std::optional<std::string> key_of(const std::vector<RuleFileRef>& files);
 // that editing a rule file replaces its entry instead of adding one.
 std::string entry_path(const std::string& dir, const std::vector<RuleFileRef>& files);
 
-// The entry's bytes: the key, then the rule set.
+// The entry's bytes: the key, then the rule set; empty if the rule set nests too deeply
+// to be cached. encode() is make_entry(key, encode_body(rules)); the fuzzer wraps its
+// inputs with make_entry() to reach the body's decoder past the checksum.
 std::string encode(const RuleSet& rules, std::string_view key);
+std::string encode_body(const RuleSet& rules);
+std::string make_entry(std::string_view key, std::string_view body);
 
 // The rule set of an entry written by encode() for `key`; nullopt with `why` set when the
 // bytes are anything else (another key, another format, truncated, corrupt).

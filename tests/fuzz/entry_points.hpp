@@ -23,6 +23,7 @@
 #include "engine/evaluator.hpp"
 #include "engine/kubeconfig.hpp"
 #include "engine/output.hpp"
+#include "engine/ruleset_cache.hpp"
 #include "engine/skaffold_config.hpp"
 #include "grammar/parser.hpp"
 
@@ -277,6 +278,19 @@ inline void docpath_one_input(const std::uint8_t* data, std::size_t size) {
       }
     }
   }
+}
+
+// The rule-set cache's decoder: the input is an entry's body, wrapped in a header with the
+// right key and checksum so that it reaches the decoder. Any bytes decode or are refused
+// with a reason; what decodes encodes to the same body (nothing is invented or lost).
+inline void ruleset_cache_one_input(const std::uint8_t* data, std::size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  std::string why;
+  const auto decoded = ruleset_cache::decode(ruleset_cache::make_entry("fuzz", body), "fuzz", &why);
+  require(decoded.has_value() || !why.empty(), "a refused entry says why");
+  if (!decoded) return;
+  require(decoded->active.size() <= decoded->rules.size(), "active rules are rules");
+  require(ruleset_cache::encode_body(*decoded) == body, "a decoded rule set encodes to its body");
 }
 
 }  // namespace lcrules::fuzz

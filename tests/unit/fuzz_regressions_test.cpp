@@ -65,3 +65,8 @@ TEST_CASE("fuzz regressions and seeds: JSON/YAML output and document paths", "[f
   REQUIRE_FALSE(inputs_of("corpus", "docpath").empty());
   replay("docpath", lcrules::fuzz::docpath_one_input);
 }
+
+TEST_CASE("fuzz regressions and seeds: rule-set cache decoder", "[fuzz]") {
+  REQUIRE_FALSE(inputs_of("corpus", "ruleset_cache").empty());
+  replay("ruleset_cache", lcrules::fuzz::ruleset_cache_one_input);
+}
