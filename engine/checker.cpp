@@ -1,9 +1,11 @@
 #include "engine/checker.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string_view>
-#include <unordered_map>
 
 namespace lcrules {
 
@@ -108,16 +110,41 @@ struct RuleDraft {
   // The parsed rule, copied only when an override changes it (most rules are never
   // overridden, and copying every syntax tree was a large part of checking).
   const ast::Rule* original = nullptr;
-  std::optional<ast::Rule> changed;
+  std::unique_ptr<ast::Rule> changed;
   const ast::Rule& rule() const { return changed ? *changed : *original; }
   ast::Rule& rule_to_change() {
-    if (!changed) changed = *original;
+    if (!changed) changed = std::make_unique<ast::Rule>(*original);
     return *changed;
   }
   std::size_t file_index = 0;
   std::size_t position = 0;
   std::vector<ast::Location> changed_by;
   std::optional<ast::Location> disabled_by;
+};
+
+// Rule drafts by name: an open-addressing table of indexes into the drafts (which are
+// stored in definition order), sized once for every rule the files define. No allocation
+// per rule, unlike a node-based map.
+class DraftIndex {
+ public:
+  explicit DraftIndex(std::size_t rules) {
+    std::size_t size = 16;
+    while (size < rules * 2) size *= 2;
+    slots_.assign(size, kEmpty);
+  }
+  // The index stored for `name`, or kEmpty; `slot` is where it is or would go.
+  std::uint32_t find(std::string_view name, const std::vector<RuleDraft>& drafts, std::size_t& slot) const {
+    const std::size_t mask = slots_.size() - 1;
+    for (slot = std::hash<std::string_view>{}(name)&mask;; slot = (slot + 1) & mask) {
+      const std::uint32_t i = slots_[slot];
+      if (i == kEmpty || drafts[i].original->name == name) return i;
+    }
+  }
+  void insert(std::size_t slot, std::uint32_t index) { slots_[slot] = index; }
+  static constexpr std::uint32_t kEmpty = UINT32_MAX;
+
+ private:
+  std::vector<std::uint32_t> slots_;
 };
 
 std::string where(const ast::Location& loc) {
@@ -175,6 +202,13 @@ class Checker {
   explicit Checker(const std::vector<ast::File>& files) : files_(files) {}
 
   CheckResult run() {
+    std::size_t rule_items = 0;
+    for (const auto& f : files_) {
+      for (const auto& item : f.items) rule_items += std::holds_alternative<ast::Rule>(item) ? 1 : 0;
+    }
+    drafts_.reserve(rule_items);
+    draft_index_.emplace(rule_items);
+    result_.rule_set.files.reserve(files_.size());
     for (std::size_t i = 0; i < files_.size(); ++i) {
       result_.rule_set.files.push_back(files_[i].path);
       merge_file(i);
@@ -185,7 +219,7 @@ class Checker {
     // into its final slot: CompiledRule is large, and moving every rule into a growing
     // vector and again into sorted order cost a sixth of checking. Rules are still
     // compiled in definition order, so errors come out in the same order.
-    const std::size_t n = rule_order_.size();
+    const std::size_t n = drafts_.size();
     struct Key {
       ast::Stage stage;
       int priority;
@@ -194,7 +228,7 @@ class Checker {
     };
     std::vector<Key> keys(n);
     for (std::size_t i = 0; i < n; ++i) {
-      const RuleDraft& d = *rule_order_[i];
+      const RuleDraft& d = drafts_[i];
       const ast::Rule& r = d.rule();
       keys[i] =
           Key{r.stage.value_or(ast::Stage::Identify), r.priority.value_or(100), d.file_index, d.position};
@@ -216,7 +250,7 @@ class Checker {
     std::vector<bool> compiled(n, false);
     bool all_compiled = true;
     for (std::size_t i = 0; i < n; ++i) {
-      compiled[slot[i]] = compile_rule(*rule_order_[i], rules[slot[i]]);
+      compiled[slot[i]] = compile_rule(drafts_[i], rules[slot[i]]);
       if (!compiled[slot[i]]) all_compiled = false;
     }
     if (!all_compiled) {
@@ -229,6 +263,7 @@ class Checker {
       }
       rules.erase(rules.begin() + static_cast<std::ptrdiff_t>(kept), rules.end());
     }
+    result_.rule_set.active.reserve(rules.size());
     for (const auto& r : rules) {
       if (!r.disabled_by) result_.rule_set.active.push_back(&r);
     }
@@ -254,32 +289,32 @@ class Checker {
     std::size_t position = 0;
     for (const auto& item : file.items) {
       if (const auto* rule = std::get_if<ast::Rule>(&item)) {
-        auto [it, added] = drafts_.try_emplace(rule->name);
-        if (!added) {
-          error(rule->loc, "rule '" + rule->name + "' is already defined at " + where(it->second.rule().loc) +
+        std::size_t slot = 0;
+        if (const auto i = draft_index_->find(rule->name, drafts_, slot); i != DraftIndex::kEmpty) {
+          error(rule->loc, "rule '" + rule->name + "' is already defined at " + where(drafts_[i].rule().loc) +
                                "; to change it from here, write 'override " + rule->name + " { ... }'");
           continue;
         }
-        RuleDraft& draft = it->second;
+        draft_index_->insert(slot, static_cast<std::uint32_t>(drafts_.size()));
+        RuleDraft& draft = drafts_.emplace_back();
         draft.original = rule;
         draft.file_index = file_index;
         draft.position = position++;
-        rule_order_.push_back(&draft);
       } else if (const auto* ov = std::get_if<ast::Override>(&item)) {
-        auto it = drafts_.find(ov->name);
-        if (it == drafts_.end()) {
+        RuleDraft* draft = find_draft(ov->name);
+        if (draft == nullptr) {
           error(ov->loc, "override names no rule defined earlier: '" + ov->name + "'");
           continue;
         }
-        apply_override(it->second, *ov);
+        apply_override(*draft, *ov);
       } else if (const auto* dis = std::get_if<ast::Disable>(&item)) {
-        auto it = drafts_.find(dis->name);
-        if (it == drafts_.end()) {
+        RuleDraft* draft = find_draft(dis->name);
+        if (draft == nullptr) {
           error(dis->loc, "disable names no rule defined earlier: '" + dis->name + "'");
           continue;
         }
-        it->second.disabled_by = dis->loc;
-        it->second.changed_by.push_back(dis->loc);
+        draft->disabled_by = dis->loc;
+        draft->changed_by.push_back(dis->loc);
       } else if (const auto* macro = std::get_if<ast::Macro>(&item)) {
         if (auto it = macros_.find(macro->name); it != macros_.end()) {
           error(macro->loc,
@@ -305,6 +340,12 @@ class Checker {
         lists_[list->name].list = list;
       }
     }
+  }
+
+  RuleDraft* find_draft(std::string_view name) {
+    std::size_t slot = 0;
+    const auto i = draft_index_->find(name, drafts_, slot);
+    return i == DraftIndex::kEmpty ? nullptr : &drafts_[i];
   }
 
   void apply_override(RuleDraft& draft, const ast::Override& ov) {
@@ -358,8 +399,8 @@ class Checker {
     std::vector<std::pair<std::string_view, const ast::Location*>>* capture_uses = nullptr;
   };
 
-  std::optional<CompiledTemplate> compile_template(const ast::Template& t, const Scope& scope) {
-    CompiledTemplate out;
+  // Compiles `t` into `out` (empty), in place; on failure (false) the caller discards `out`.
+  bool compile_template(const ast::Template& t, const Scope& scope, CompiledTemplate& out) {
     out.parts.reserve(t.parts.size());
     bool ok = true;
     for (const auto& part : t.parts) {
@@ -400,12 +441,12 @@ class Checker {
         continue;
       }
       if (ref.argument) {
-        auto arg = compile_template(*ref.argument, scope);
-        if (!arg) {
+        auto arg = std::make_shared<CompiledTemplate>();
+        if (!compile_template(*ref.argument, scope, *arg)) {
           ok = false;
           continue;
         }
-        cref.argument = std::make_shared<const CompiledTemplate>(std::move(*arg));
+        cref.argument = std::move(arg);
       }
       out.spelling += "${";
       out.spelling += ref.name;
@@ -428,8 +469,7 @@ class Checker {
       out.spelling += '}';
       out.parts.emplace_back(std::move(cref));
     }
-    if (!ok) return std::nullopt;
-    return out;
+    return ok;
   }
 
   // A fact a predicate reads: known, and readable in this rule's stage. Reports the error
@@ -503,10 +543,9 @@ class Checker {
         return false;
       }
       out.list_spelling = ref->name;
+      out.list.reserve(it->second.list->items.size());
       for (const auto& item : it->second.list->items) {
-        auto c = compile_template(item, scope);
-        if (!c) return false;
-        out.list.push_back(std::move(*c));
+        if (!compile_template(item, scope, out.list.emplace_back())) return false;
       }
       return true;
     }
@@ -516,11 +555,13 @@ class Checker {
         return false;
       }
       out.list_spelling = "[";
+      out.list.reserve(lit->items.size());
       for (const auto& item : lit->items) {
-        auto c = compile_template(item, scope);
-        if (!c) return false;
-        out.list_spelling += (out.list.empty() ? "\"" : ", \"") + c->spelling + "\"";
-        out.list.push_back(std::move(*c));
+        CompiledTemplate& c = out.list.emplace_back();
+        if (!compile_template(item, scope, c)) return false;
+        out.list_spelling += out.list.size() == 1 ? "\"" : ", \"";
+        out.list_spelling += c.spelling;
+        out.list_spelling += '"';
       }
       out.list_spelling += "]";
       return true;
@@ -530,10 +571,7 @@ class Checker {
       error(text.loc, "'in' needs a list name or a list [\"a\", \"b\"]");
       return false;
     }
-    auto c = compile_template(text, scope);
-    if (!c) return false;
-    out.text = std::move(*c);
-    return true;
+    return compile_template(text, scope, out.text);
   }
 
   static ast::Location operand_loc(const ast::Operand& operand) {
@@ -585,13 +623,9 @@ class Checker {
           } else if constexpr (std::is_same_v<T, ast::FactPredicate>) {
             if (n.subject) {
               node.kind = ConditionNode::Kind::Value;
-              auto subject = compile_template(*n.subject, scope);
+              const bool subject = compile_template(*n.subject, scope, node.subject);
               const bool test = compile_string_test(n.test, scope, under_not, node.test);
-              if (!subject || !test) {
-                ok = false;
-                return;
-              }
-              node.subject = std::move(*subject);
+              if (!subject || !test) ok = false;
               return;
             }
             node.kind = ConditionNode::Kind::Fact;
@@ -616,12 +650,10 @@ class Checker {
             node.negated = n.negated;
           } else if constexpr (std::is_same_v<T, ast::ExistsPredicate>) {
             node.kind = ConditionNode::Kind::Exists;
-            auto path = compile_template(n.path, scope);
-            if (!path) {
+            if (!compile_template(n.path, scope, node.path)) {
               ok = false;
               return;
             }
-            node.path = std::move(*path);
           } else if constexpr (std::is_same_v<T, ast::CommandPredicate>) {
             node.kind = ConditionNode::Kind::Command;
             auto cmd = compile_command(n, scope, under_not);
@@ -680,11 +712,10 @@ class Checker {
       error(p.argv_loc, "a command needs at least the program name");
       return std::nullopt;
     }
+    out.argv.reserve(p.argv.size());
     for (const auto& arg : p.argv) {
-      auto c = compile_template(arg, scope);
-      if (c) {
-        out.argv.push_back(std::move(*c));
-      } else {
+      if (!compile_template(arg, scope, out.argv.emplace_back())) {
+        out.argv.pop_back();
         ok = false;
       }
     }
@@ -714,10 +745,8 @@ class Checker {
       if (p.test.projection) {
         Scope item_scope = scope;
         item_scope.allow_item = true;
-        auto proj = compile_template(*p.test.projection, item_scope);
-        if (proj) {
-          out.projection = std::move(*proj);
-        } else {
+        if (!compile_template(*p.test.projection, item_scope, out.projection.emplace())) {
+          out.projection.reset();
           ok = false;
         }
       }
@@ -744,53 +773,59 @@ class Checker {
     if (!ok) def.failed = true;
   }
 
-  std::optional<CompiledValue> compile_value(const ast::FieldSet& set, Field field, const Scope& scope) {
+  // Compiles the value of `set` into `out`, in place; on failure (false) the caller discards `out`.
+  bool compile_value(const ast::FieldSet& set, Field field, const Scope& scope, CompiledValue& out) {
     const bool boolean = field == Field::Local || field == Field::LoadImages || field == Field::PushImages;
     if (boolean) {
-      if (const auto* b = std::get_if<bool>(&set.value)) return CompiledValue{*b};
+      if (const auto* b = std::get_if<bool>(&set.value)) {
+        out = *b;
+        return true;
+      }
       error(set.loc, "field '" + set.field + "' takes true or false");
-      return std::nullopt;
+      return false;
     }
     if (field == Field::LoadCommand) {
-      if (std::holds_alternative<ast::Null>(set.value)) return CompiledValue{ast::Null{}};
+      if (std::holds_alternative<ast::Null>(set.value)) {
+        out = ast::Null{};
+        return true;
+      }
       const auto* pipeline = std::get_if<ast::Pipeline>(&set.value);
       if (!pipeline) {
         error(set.loc,
               "field 'load_command' takes an argv list [\"prog\", \"arg\", ...], a pipeline [...] | [...], "
               "or null");
-        return std::nullopt;
+        return false;
       }
-      std::vector<std::vector<CompiledTemplate>> out;
+      auto& commands = out.emplace<std::vector<std::vector<CompiledTemplate>>>();
+      commands.reserve(pipeline->size());
       for (const auto& argv : *pipeline) {
         if (argv.empty()) {
           error(set.loc, "each command of 'load_command' needs at least the program name");
-          return std::nullopt;
+          return false;
         }
-        out.emplace_back();
+        auto& command = commands.emplace_back();
+        command.reserve(argv.size());
         for (const auto& arg : argv) {
-          auto c = compile_template(arg, scope);
-          if (!c) return std::nullopt;
-          out.back().push_back(std::move(*c));
+          if (!compile_template(arg, scope, command.emplace_back())) return false;
         }
       }
-      return CompiledValue{std::move(out)};
+      return true;
     }
     if (std::holds_alternative<ast::Null>(set.value)) {
       if (field == Field::Cluster) {
         error(set.loc, "field 'cluster' takes a string (a product id such as \"kind\")");
-        return std::nullopt;
+        return false;
       }
-      return CompiledValue{ast::Null{}};
+      out = ast::Null{};
+      return true;
     }
     const auto* text = std::get_if<ast::Template>(&set.value);
     if (!text) {
       error(set.loc,
             "field '" + set.field + "' takes a string" + (field == Field::Cluster ? "" : " or null"));
-      return std::nullopt;
+      return false;
     }
-    auto c = compile_template(*text, scope);
-    if (!c) return std::nullopt;
-    return CompiledValue{std::move(*c)};
+    return compile_template(*text, scope, out.emplace<CompiledTemplate>());
   }
 
   // Compiles `draft` into `out` (a default-constructed rule); false if it has errors.
@@ -813,8 +848,10 @@ class Checker {
     out.changed_by = draft.changed_by;
     out.disabled_by = draft.disabled_by;
 
-    std::vector<std::string> bound;
-    std::vector<std::pair<std::string_view, const ast::Location*>> uses;
+    std::vector<std::string>& bound = bound_;
+    std::vector<std::pair<std::string_view, const ast::Location*>>& uses = uses_;
+    bound.clear();
+    uses.clear();
     Scope scope{&out.name, out.stage == ast::Stage::Policy, false, &bound, &uses};
     reset_budget(r.when ? r.when->loc : r.loc);
     bool ok = true;
@@ -822,6 +859,7 @@ class Checker {
       if (!compile_condition(*r.when, scope, false, 0, out.when.emplace())) ok = false;
     }
     std::uint32_t seen_fields = 0;
+    out.sets.reserve(r.sets.size());
     for (const auto& set : r.sets) {
       auto field = parse_field(set.field);
       if (!field) {
@@ -838,19 +876,20 @@ class Checker {
         continue;
       }
       seen_fields |= field_bit(*field);
-      auto value = compile_value(set, *field, scope);
-      if (!value) {
+      CompiledSet& compiled = out.sets.emplace_back();
+      compiled.field = *field;
+      if (!compile_value(set, *field, scope, compiled.value)) {
+        out.sets.pop_back();
         ok = false;
         continue;
       }
-      out.sets.push_back(CompiledSet{*field, std::move(*value), set.loc});
+      compiled.loc = set.loc;
       out.field_mask |= field_bit(*field);
     }
+    out.notes.reserve(r.notes.size());
     for (const auto& note : r.notes) {
-      auto c = compile_template(note.text, scope);
-      if (c) {
-        out.notes.push_back(std::move(*c));
-      } else {
+      if (!compile_template(note.text, scope, out.notes.emplace_back())) {
+        out.notes.pop_back();
         ok = false;
       }
     }
@@ -877,10 +916,14 @@ class Checker {
   std::size_t nodes_compiled_ = 0;
   bool budget_exceeded_ = false;
   ast::Location budget_root_;
-  // Keyed by the rule's name in the syntax tree, which outlives the checker; looked up
-  // once per rule, override and disable.
-  std::unordered_map<std::string_view, RuleDraft> drafts_;
-  std::vector<const RuleDraft*> rule_order_;  // map nodes: stable
+  // In definition order, found by name through draft_index_ (looked up once per rule,
+  // override and disable).
+  std::vector<RuleDraft> drafts_;
+  std::optional<DraftIndex> draft_index_;
+  // Captures bound and `${match.*}` uses of the rule being compiled (kept to reuse their
+  // storage from rule to rule).
+  std::vector<std::string> bound_;
+  std::vector<std::pair<std::string_view, const ast::Location*>> uses_;
   std::map<std::string, MacroDef> macros_;
   std::map<std::string, ListDef> lists_;
 };
