@@ -282,7 +282,9 @@ inline void docpath_one_input(const std::uint8_t* data, std::size_t size) {
 
 // The rule-set cache's decoder: the input is an entry's body, wrapped in a header with the
 // right key and checksum so that it reaches the decoder. Any bytes decode or are refused
-// with a reason; what decodes encodes to the same body (nothing is invented or lost).
+// with a reason. What decodes encodes to a body that decodes to a rule set encoding to the
+// same bytes (the input itself may spell a number with more varint bytes than needed, or
+// mark an empty member present, so it need not be that body).
 inline void ruleset_cache_one_input(const std::uint8_t* data, std::size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   std::string why;
@@ -290,7 +292,10 @@ inline void ruleset_cache_one_input(const std::uint8_t* data, std::size_t size) 
   require(decoded.has_value() || !why.empty(), "a refused entry says why");
   if (!decoded) return;
   require(decoded->active.size() <= decoded->rules.size(), "active rules are rules");
-  require(ruleset_cache::encode_body(*decoded) == body, "a decoded rule set encodes to its body");
+  const std::string canonical = ruleset_cache::encode_body(*decoded);
+  const auto again = ruleset_cache::decode(ruleset_cache::make_entry("fuzz", canonical), "fuzz", &why);
+  require(again.has_value(), "a decoded rule set's encoding decodes");
+  require(ruleset_cache::encode_body(*again) == canonical, "encoding a decoded rule set is lossless");
 }
 
 }  // namespace lcrules::fuzz
