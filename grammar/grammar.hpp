@@ -267,6 +267,75 @@ struct closing {
   }
 };
 
+namespace detail {
+
+// Bytes at the start of `rest` that are valid UTF-8 code points other than the ASCII bytes
+// `Excluded`: what star<utf8::not_one<Excluded...>> consumes (same strict decoding).
+template <char... Excluded>
+std::size_t utf8_run(std::string_view rest) {
+  std::size_t n = 0;
+  while (n < rest.size()) {
+    const char c = rest[n];
+    if (static_cast<unsigned char>(c) < 0x80) {
+      if (((c == Excluded) || ...)) break;
+      ++n;
+    } else {
+      const std::size_t len = utf8_length(rest.substr(n, 4));
+      if (len == 0) break;
+      n += len;
+    }
+  }
+  return n;
+}
+
+}  // namespace detail
+
+// plus<utf8::not_one<Excluded...>> (Min 1) or star<...> (Min 0) for ASCII `Excluded`
+// including '\n', scanned in one loop instead of a PEGTL match per character.
+template <std::size_t Min, char... Excluded>
+struct utf8_text {
+  static_assert(((Excluded == '\n') || ...), "the text must stay on one line");
+  using rule_t = utf8_text;
+  using subs_t = empty_list;
+
+  LCRULES_CUSTOM_RULE_MATCH {
+    (void)sizeof...(st);
+    const std::size_t n = detail::utf8_run<Excluded...>(detail::rest_of(in));
+    if (n < Min) return false;
+    in.bump_in_this_line(n);
+    return true;
+  }
+};
+
+// The text of a regular expression: star<sor<seq<one<'\\'>, utf8::not_one<'\n', '\r', '\0'>>,
+// utf8::not_one<'/', '\\', '\n', '\r', '\0'>>>, in one loop.
+struct regex_chars {
+  using rule_t = regex_chars;
+  using subs_t = empty_list;
+
+  LCRULES_CUSTOM_RULE_MATCH {
+    (void)sizeof...(st);
+    const std::string_view rest = detail::rest_of(in);
+    std::size_t n = 0;
+    while (n < rest.size()) {
+      const bool escaped = rest[n] == '\\';
+      const std::size_t at = escaped ? n + 1 : n;  // the code point to take
+      if (at == rest.size()) break;
+      const char c = rest[at];
+      std::size_t len = 1;
+      if (static_cast<unsigned char>(c) < 0x80) {
+        if (c == '\n' || c == '\r' || c == '\0' || (!escaped && c == '/')) break;
+      } else {
+        len = detail::utf8_length(rest.substr(at, 4));
+        if (len == 0) break;
+      }
+      n = at + len;
+    }
+    in.bump_in_this_line(n);
+    return true;
+  }
+};
+
 // After a backslash that starts no known escape: raises with the offending sequence.
 struct unknown_escape {
   using rule_t = unknown_escape;
@@ -432,9 +501,27 @@ struct kw_matches : kw<TAO_PEGTL_STRING("matches")> {};
 struct kw_inside : kw<TAO_PEGTL_STRING("inside")> {};
 // clang-format on
 
-// Whitespace and comments. Comment text must be UTF-8 (comment_end raises otherwise).
-struct comment : seq<one<'#'>, star<utf8::not_one<'\n', '\0'>>, comment_end> {};
-struct sp : star<sor<one<' ', '\t', '\r', '\n'>, comment>> {};
+// Whitespace and comments: star<sor<one<' ', '\t', '\r', '\n'>, comment>> with
+// comment = seq<one<'#'>, star<utf8::not_one<'\n', '\0'>>, comment_end>, in one loop (it is
+// tried between almost every two tokens). Comment text must be UTF-8 (comment_end raises
+// otherwise).
+struct sp {
+  using rule_t = sp;
+  using subs_t = empty_list;
+
+  LCRULES_CUSTOM_RULE_MATCH {
+    for (;;) {
+      const std::string_view rest = detail::rest_of(in);
+      std::size_t n = 0;
+      while (n < rest.size() && (rest[n] == ' ' || rest[n] == '\t' || rest[n] == '\r' || rest[n] == '\n'))
+        ++n;
+      if (n != 0) in.bump(n);  // counts lines
+      if (n == rest.size() || rest[n] != '#') return true;
+      in.bump_in_this_line(1 + detail::utf8_run<'\n', '\0'>(rest.substr(n + 1)));
+      if (!comment_end::match<A, M, Action, Control>(in, st...)) return true;  // it raises instead
+    }
+  }
+};
 
 // Names of rules, macros and lists: a letter or '_', then letters, digits, '_', '-', '.'.
 struct name_token : seq<ranges<'a', 'z', 'A', 'Z', '_', '_'>, star<name_char>> {};
@@ -480,8 +567,8 @@ struct reference : nest_template<TAO_PEGTL_STRING("${"), reference_body> {};
 // A '$' that starts no reference stands for itself ("$(cmd)", "cost: 5$").
 struct lone_dollar : seq<one<'$'>, not_at<one<'{'>>> {};
 
-struct string_text : plus<utf8::not_one<'"', '\\', '$', '\n', '\r', '\0'>> {};
-struct arg_text : plus<utf8::not_one<'"', '\\', '$', '}', '\n', '\r', '\0'>> {};
+struct string_text : utf8_text<1, '"', '\\', '$', '\n', '\r', '\0'> {};
+struct arg_text : utf8_text<1, '"', '\\', '$', '}', '\n', '\r', '\0'> {};
 
 struct template_arg : star<sor<arg_text, escape, dollar_dollar, reference, lone_dollar>> {};
 struct string_close : closing<'"'> {};
@@ -489,9 +576,7 @@ struct string_lit : seq<one<'"'>, star<sor<string_text, escape, dollar_dollar, r
                         must<string_close>> {};
 
 // Regular expressions: /.../ or /.../i; backslash pairs are kept (\/ becomes /).
-struct regex_text
-    : star<sor<seq<one<'\\'>, utf8::not_one<'\n', '\r', '\0'>>, utf8::not_one<'/', '\\', '\n', '\r', '\0'>>> {
-};
+struct regex_text : regex_chars {};
 struct regex_close : closing<'/', true> {};
 struct regex_flag : one<'i'> {};
 struct regex_end : word_end {};
@@ -614,9 +699,8 @@ struct after_paren : seq<condition> {};
 struct paren_close : one<')'> {};
 struct paren_condition : nest_condition<one<'('>, seq<sp, must<after_paren>, sp, must<paren_close>>> {};
 
-struct unary
-    : sor<not_condition, paren_condition, exists_predicate, run_predicate, value_predicate, fact_predicate,
-          macro_call> {};
+struct unary : sor<not_condition, paren_condition, exists_predicate, run_predicate, value_predicate,
+                   fact_predicate, macro_call> {};
 struct after_and : seq<unary> {};
 struct and_condition : seq<unary, star<sp, and_op, sp, must<after_and>>> {};
 struct after_or : seq<and_condition> {};
@@ -829,5 +913,12 @@ template <typename Name, char C, bool InRegex>
 struct analyze_traits<Name, lcrules::grammar::closing<C, InRegex>> : analyze_any_traits<> {};
 template <typename Name>
 struct analyze_traits<Name, lcrules::grammar::unknown_escape> : analyze_any_traits<> {};
+template <typename Name, std::size_t Min, char... Excluded>
+struct analyze_traits<Name, lcrules::grammar::utf8_text<Min, Excluded...>>
+    : std::conditional_t<Min == 0, analyze_opt_traits<>, analyze_any_traits<>> {};
+template <typename Name>
+struct analyze_traits<Name, lcrules::grammar::regex_chars> : analyze_opt_traits<> {};
+template <typename Name>
+struct analyze_traits<Name, lcrules::grammar::sp> : analyze_opt_traits<> {};
 
 }  // namespace TAO_PEGTL_NAMESPACE

@@ -116,13 +116,17 @@ struct Tree {
     capacity = static_cast<std::uint32_t>(n);
   }
   FlatNode& push_node() {
-    if (size == capacity) reserve(std::size_t{capacity} * 2 + 64);
+    if (size == capacity) [[unlikely]]
+      grow_nodes();
     return nodes[size++];
   }
   void push_mark() {
-    if (depth == marks.size()) marks.resize(marks.size() * 2 + 64);
+    if (depth == marks.size()) [[unlikely]]
+      grow_marks();
     marks[depth++] = size;
   }
+  [[gnu::noinline]] void grow_nodes() { reserve(std::size_t{capacity} * 2 + 64); }
+  [[gnu::noinline]] void grow_marks() { marks.resize(marks.size() * 2 + 64); }
   std::uint32_t pop_mark() { return marks[--depth]; }
 };
 
