@@ -247,25 +247,33 @@ class Checker {
     for (std::size_t i = 0; i < n; ++i) slot[order[i]] = i;
     auto& rules = result_.rule_set.rules;
     rules.resize(n);
+    // Per slot: compiled without errors, and not disabled (read from the drafts so that
+    // listing the active rules does not touch every CompiledRule again).
     std::vector<bool> compiled(n, false);
+    std::vector<bool> enabled(n, false);
     bool all_compiled = true;
     for (std::size_t i = 0; i < n; ++i) {
       compiled[slot[i]] = compile_rule(drafts_[i], rules[slot[i]]);
+      enabled[slot[i]] = !drafts_[i].disabled_by;
       if (!compiled[slot[i]]) all_compiled = false;
     }
+    std::size_t kept = n;
     if (!all_compiled) {
       // Rules with errors are left out, as before; the others keep their order.
-      std::size_t kept = 0;
+      kept = 0;
       for (std::size_t i = 0; i < n; ++i) {
         if (!compiled[i]) continue;
-        if (kept != i) rules[kept] = std::move(rules[i]);
+        if (kept != i) {
+          rules[kept] = std::move(rules[i]);
+          enabled[kept] = enabled[i];
+        }
         ++kept;
       }
       rules.erase(rules.begin() + static_cast<std::ptrdiff_t>(kept), rules.end());
     }
-    result_.rule_set.active.reserve(rules.size());
-    for (const auto& r : rules) {
-      if (!r.disabled_by) result_.rule_set.active.push_back(&r);
+    result_.rule_set.active.reserve(kept);
+    for (std::size_t i = 0; i < kept; ++i) {
+      if (enabled[i]) result_.rule_set.active.push_back(&rules[i]);
     }
     return std::move(result_);
   }
