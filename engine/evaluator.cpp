@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <list>
 #include <memory>
 
@@ -42,17 +43,30 @@ std::string quote(std::string_view s) {
 
 std::string head(const std::string& s) { return s.size() <= 200 ? s : s.substr(0, 200) + "..."; }
 
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
+// Rules compare facts against short operands ("kind-", "@kind", "minikube"): a byte loop
+// beats a call into libc's memcmp for those.
+[[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b, std::size_t n) {
+  if (n > 32) return std::memcmp(a, b, n) == 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
 }
-bool ends_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+inline bool equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
+}
+inline bool starts_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && same_bytes(s.data(), p.data(), p.size());
+}
+inline bool ends_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && same_bytes(s.data() + (s.size() - p.size()), p.data(), p.size());
 }
 
+const std::string kEmpty;
+
 // The text of a template that interpolates nothing, without rendering (copying) it.
-const std::string* literal_text(const CompiledTemplate& t) {
-  static const std::string empty;
-  if (t.parts.empty()) return &empty;
+inline const std::string* literal_text(const CompiledTemplate& t) {
+  if (t.parts.empty()) return &kEmpty;
   if (t.parts.size() == 1) return std::get_if<std::string>(&t.parts[0]);
   return nullptr;
 }
@@ -89,11 +103,18 @@ class Evaluation {
     }
     std::array<const CompiledRule*, kFieldCount> decided_by{};
     std::uint32_t decided = 0;
+    // The checker orders the active rules by stage first: identify, then policy. Finding
+    // the first policy rule by bisection spares reading the stage of every identify rule
+    // skipped below (each CompiledRule is several cache lines).
+    const auto identify_end =
+        std::partition_point(rules_.active.begin(), rules_.active.end(),
+                             [](const CompiledRule* r) { return r->stage == ast::Stage::Identify; });
     auto it = rules_.active.begin();
-    for (; it != rules_.active.end() && (*it)->stage == ast::Stage::Identify; ++it) {
+    for (; it != identify_end && decided != kAllFields; ++it) apply_rule(**it, d, decided, decided_by);
+    // Once every field is decided only rules that set no field (notes) can still matter.
+    for (; it != identify_end; ++it) {
       const CompiledRule& rule = **it;
-      // Once every field is decided only rules that set no field (notes) can still matter.
-      if (decided == kAllFields && rule.field_mask != 0) {
+      if (rule.field_mask != 0) {
         if (ex_) ++ex_->rules_not_reached;
         continue;
       }
@@ -156,7 +177,7 @@ class Evaluation {
     captures_.clear();
     rule_ = &rule;
     Checks checks;
-    const bool matched = !rule.when || eval(*rule.when, trace ? &checks : nullptr);
+    const bool matched = !rule.when || (trace ? eval(*rule.when, &checks) : holds(*rule.when));
     if (trace) {
       trace->outcome =
           matched ? Explanation::RuleTrace::Outcome::Matched : Explanation::RuleTrace::Outcome::NotMatched;
@@ -224,13 +245,14 @@ class Evaluation {
           d.load_command.reset();
           return true;
         }
+        const auto& commands = std::get<std::vector<std::vector<CompiledTemplate>>>(v);
         std::vector<Argv> pipeline;
-        for (const auto& argv : std::get<std::vector<std::vector<CompiledTemplate>>>(v)) {
-          pipeline.emplace_back();
+        pipeline.reserve(commands.size());
+        for (const auto& argv : commands) {
+          Argv& out = pipeline.emplace_back();
+          out.reserve(argv.size());
           for (const auto& arg : argv) {
-            std::string text;
-            if (!render(arg, text, missing)) return false;
-            pipeline.back().push_back(std::move(text));
+            if (!render(arg, out.emplace_back(), missing)) return false;
           }
         }
         d.load_command = std::move(pipeline);
@@ -273,10 +295,10 @@ class Evaluation {
   void snapshot_decision(const Decision& d) {
     identify_ = &d;
     decision_[static_cast<std::size_t>(Field::Cluster)] = d.cluster;
-    decision_[static_cast<std::size_t>(Field::Local)] = d.local ? "true" : "false";
+    decision_[static_cast<std::size_t>(Field::Local)] = d.local ? kTrue : kFalse;
     decision_[static_cast<std::size_t>(Field::ClusterName)] = d.cluster_name;
-    decision_[static_cast<std::size_t>(Field::LoadImages)] = d.load_images ? "true" : "false";
-    decision_[static_cast<std::size_t>(Field::PushImages)] = d.push_images ? "true" : "false";
+    decision_[static_cast<std::size_t>(Field::LoadImages)] = d.load_images ? kTrue : kFalse;
+    decision_[static_cast<std::size_t>(Field::PushImages)] = d.push_images ? kTrue : kFalse;
     decision_[static_cast<std::size_t>(Field::Registry)] = d.registry;
     // Rendering the load command is only needed when a rule reads decision.load_command:
     // done on first use, or before a policy rule replaces it.
@@ -373,17 +395,17 @@ class Evaluation {
   static std::optional<Field> decision_field(const std::string& key) {
     switch (key.size()) {
       case 5:
-        return key == "local" ? std::optional(Field::Local) : std::nullopt;
+        return equal(key, "local") ? std::optional(Field::Local) : std::nullopt;
       case 7:
-        return key == "cluster" ? std::optional(Field::Cluster) : std::nullopt;
+        return equal(key, "cluster") ? std::optional(Field::Cluster) : std::nullopt;
       case 8:
-        return key == "registry" ? std::optional(Field::Registry) : std::nullopt;
+        return equal(key, "registry") ? std::optional(Field::Registry) : std::nullopt;
       case 11:
-        if (key == "load_images") return Field::LoadImages;
-        return key == "push_images" ? std::optional(Field::PushImages) : std::nullopt;
+        if (equal(key, "load_images")) return Field::LoadImages;
+        return equal(key, "push_images") ? std::optional(Field::PushImages) : std::nullopt;
       case 12:
-        if (key == "cluster_name") return Field::ClusterName;
-        return key == "load_command" ? std::optional(Field::LoadCommand) : std::nullopt;
+        if (equal(key, "cluster_name")) return Field::ClusterName;
+        return equal(key, "load_command") ? std::optional(Field::LoadCommand) : std::nullopt;
       default:
         return std::nullopt;
     }
@@ -416,14 +438,13 @@ class Evaluation {
       std::optional<std::string> owned;
       const std::string* value = nullptr;
       if (ref.fact.kind == FactRef::Kind::Match) {
-        owned = std::string();
+        value = &kEmpty;  // a capture of a group that did not take part is empty
         for (const auto& [name, text] : captures_) {
           if (name == ref.fact.key) {
-            owned = text;
+            value = &text;  // captures_ does not change while a template renders
             break;
           }
         }
-        value = &*owned;
       } else if (ref.fact.kind == FactRef::Kind::Item) {
         if (item_) {
           if (const auto* v = docpath::lookup(*item_, ref.fact.key)) owned = docpath::scalar_text(*v);
@@ -444,11 +465,15 @@ class Evaluation {
         return false;
       }
       if (ref.modifier == M::StripPrefix || ref.modifier == M::StripSuffix) {
-        std::string affix;
-        if (!render(*ref.argument, affix, missing)) return false;
+        std::string rendered;
+        const std::string* affix = literal_text(*ref.argument);  // usually: no copy
+        if (!affix) {
+          if (!render(*ref.argument, rendered, missing)) return false;
+          affix = &rendered;
+        }
         std::string_view v = *value;
-        if (ref.modifier == M::StripPrefix && starts_with(v, affix)) v.remove_prefix(affix.size());
-        if (ref.modifier == M::StripSuffix && ends_with(v, affix)) v.remove_suffix(affix.size());
+        if (ref.modifier == M::StripPrefix && starts_with(v, *affix)) v.remove_prefix(affix->size());
+        if (ref.modifier == M::StripSuffix && ends_with(v, *affix)) v.remove_suffix(affix->size());
         out += v;
         continue;
       }
@@ -458,6 +483,44 @@ class Evaluation {
   }
 
   // --- conditions ----------------------------------------------------------------------
+
+  // eval() without an explanation, the common case: the same tests in the same order, in
+  // a small frame; predicates that render or run something go through eval().
+  bool holds(const ConditionNode& n) {
+    // Tested in order of frequency: conditional branches predict better here than a
+    // jump table.
+    const Kind kind = n.kind;
+    if (kind == Kind::Fact) {
+      const std::string* v = fact(n.fact);
+      if (!v) return false;
+      bool held = false;
+      if (quick_test(n.test, *v, held)) return held;
+      return test_string(n.test, *v, n.fact.spelling, n.loc, nullptr);
+    }
+    if (kind == Kind::And) {
+      for (const auto& c : n.children) {
+        if (!holds(c)) return false;
+      }
+      return true;
+    }
+    if (kind == Kind::Macro) return holds(n.children.front());
+    if (kind == Kind::Or) {
+      for (const auto& c : n.children) {
+        const std::size_t mark = captures_.size();
+        if (holds(c)) return true;
+        captures_.resize(mark);  // only the branch that matched binds captures
+      }
+      return false;
+    }
+    if (kind == Kind::Not) {
+      const std::size_t mark = captures_.size();
+      const bool held = !holds(n.children.front());
+      captures_.resize(mark);  // a regex under `not` binds nothing
+      return held;
+    }
+    if (kind == Kind::IsSet) return (fact(n.fact) != nullptr) != n.negated;
+    return eval(n, nullptr);  // Value, Exists, Command
+  }
 
   bool eval(const ConditionNode& n, Checks* checks) {
     switch (n.kind) {
@@ -495,6 +558,7 @@ class Evaluation {
           if (checks) checks->push_back({missing + " is not set", false, n.loc});
           return false;
         }
+        if (!checks) return test_string(n.test, value, kEmpty, n.loc, nullptr);
         return test_string(n.test, value, "\"" + n.subject.spelling + "\"", n.loc, checks);
       }
       case Kind::IsSet: {
@@ -533,10 +597,74 @@ class Evaluation {
     return test_string(n.test, *v, n.fact.spelling, n.loc, checks);
   }
 
+  // Decides a test that needs no rendering and no regex (a plain operand, or a list of
+  // plain items: almost every predicate), without explaining it. False: test_string's
+  // general path must decide.
+  static bool quick_test(const CompiledStringTest& t, const std::string& value, bool& held) {
+    using ast::Op;
+    const std::string* rhs = nullptr;
+    switch (t.op) {
+      case Op::Equal:
+      case Op::NotEqual:
+      case Op::StartsWith:
+      case Op::EndsWith:
+      case Op::Inside:  // the checker gives a regex only to `matches` and `contains`
+        rhs = literal_text(t.text);
+        break;
+      case Op::Contains:
+        if (!t.regex) rhs = literal_text(t.text);
+        break;
+      case Op::Matches:
+        return false;
+      case Op::In:
+        // Up to the first item that interpolates a fact; from there the general path
+        // (which renders the items in order) decides.
+        for (const auto& item : t.list) {
+          const std::string* lit = literal_text(item);
+          if (!lit) return false;
+          if (equal(*lit, value)) {
+            held = true;
+            return true;
+          }
+        }
+        held = false;
+        return true;
+    }
+    if (!rhs) return false;
+    switch (t.op) {
+      case Op::Equal:
+        held = equal(value, *rhs);
+        break;
+      case Op::NotEqual:
+        held = !equal(value, *rhs);
+        break;
+      case Op::StartsWith:
+        held = starts_with(value, *rhs);
+        break;
+      case Op::EndsWith:
+        held = ends_with(value, *rhs);
+        break;
+      case Op::Contains:
+        held = value.find(*rhs) != std::string::npos;
+        break;
+      case Op::Inside:
+        held = paths::inside(value, *rhs);
+        break;
+      case Op::Matches:
+      case Op::In:
+        return false;
+    }
+    return true;
+  }
+
   // Applies a string test to `value`; `subject` names it in the explanation.
   bool test_string(const CompiledStringTest& t, const std::string& value, const std::string& subject,
                    const ast::Location& loc, Checks* checks) {
     using ast::Op;
+    if (!checks) {
+      bool held = false;
+      if (quick_test(t, value, held)) return held;
+    }
     bool held = false;
     std::string operand;
     std::string missing;
@@ -568,7 +696,7 @@ class Evaluation {
     if (t.op == Op::In) {
       for (const auto& item : t.list) {
         if (const std::string* lit = literal_text(item)) {
-          if (*lit == value) {
+          if (equal(*lit, value)) {
             held = true;
             break;
           }
@@ -595,7 +723,7 @@ class Evaluation {
     const char* verb = "";
     switch (t.op) {
       case Op::Equal:
-        held = value == rhs;
+        held = equal(value, rhs);
         if (checks) {
           checks->push_back({held ? subject + " is " + quote(value)
                                   : subject + " is " + quote(value) + ", not " + quote(rhs),
@@ -603,7 +731,7 @@ class Evaluation {
         }
         return held;
       case Op::NotEqual:
-        held = value != rhs;
+        held = !equal(value, rhs);
         if (checks) {
           checks->push_back({held ? subject + " " + quote(value) + " is not " + quote(rhs)
                                   : subject + " is " + quote(value),
