@@ -217,8 +217,8 @@ class Checker {
     // The evaluation order depends only on what the drafts say (stage, priority, file,
     // position), so it is computed before compiling, and each rule is compiled straight
     // into its final slot: CompiledRule is large, and moving every rule into a growing
-    // vector and again into sorted order cost a sixth of checking. Rules are still
-    // compiled in definition order, so errors come out in the same order.
+    // vector and again into sorted order cost a sixth of checking. Errors still come out in
+    // definition order (see below).
     const std::size_t n = drafts_.size();
     struct Key {
       ast::Stage stage;
@@ -243,8 +243,6 @@ class Checker {
       if (a.file_index != b.file_index) return a.file_index > b.file_index;
       return a.position < b.position;
     });
-    std::vector<std::size_t> slot(n);
-    for (std::size_t i = 0; i < n; ++i) slot[order[i]] = i;
     auto& rules = result_.rule_set.rules;
     rules.resize(n);
     // Per slot: compiled without errors, and not disabled (read from the drafts so that
@@ -252,10 +250,21 @@ class Checker {
     std::vector<bool> compiled(n, false);
     std::vector<bool> enabled(n, false);
     bool all_compiled = true;
-    for (std::size_t i = 0; i < n; ++i) {
-      compiled[slot[i]] = compile_rule(drafts_[i], rules[slot[i]]);
-      enabled[slot[i]] = !drafts_[i].disabled_by;
-      if (!compiled[slot[i]]) all_compiled = false;
+    // Rules are compiled in evaluation order, so the rules vector is written front to back
+    // and each rule's allocations are made in the order they will be freed. Compiling a rule
+    // depends on no other rule (macros were all compiled above), so only the order of the
+    // errors changes: they are kept per rule and reported in definition order.
+    std::vector<std::vector<Diagnostic>> rule_errors(n);
+    for (std::size_t s = 0; s < n; ++s) {
+      const std::size_t i = order[s];
+      error_sink_ = &rule_errors[i];
+      compiled[s] = compile_rule(drafts_[i], rules[s]);
+      enabled[s] = !drafts_[i].disabled_by;
+      if (!compiled[s]) all_compiled = false;
+    }
+    error_sink_ = nullptr;
+    for (auto& errors : rule_errors) {
+      for (auto& e : errors) result_.errors.push_back(std::move(e));
     }
     std::size_t kept = n;
     if (!all_compiled) {
@@ -284,7 +293,8 @@ class Checker {
     for (const auto& f : files_) {
       if (f.path == loc.file && f.text) text = *f.text;
     }
-    result_.errors.push_back(make_diagnostic(text, loc, std::move(message)));
+    (error_sink_ != nullptr ? *error_sink_ : result_.errors)
+        .push_back(make_diagnostic(text, loc, std::move(message)));
   }
 
   void merge_file(std::size_t file_index) {
@@ -921,6 +931,7 @@ class Checker {
 
   const std::vector<ast::File>& files_;
   CheckResult result_;
+  std::vector<Diagnostic>* error_sink_ = nullptr;  // while compiling a rule: its errors
   std::size_t nodes_compiled_ = 0;
   bool budget_exceeded_ = false;
   ast::Location budget_root_;
