@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "engine/kubeconfig_cache.hpp"
 #include "engine/output.hpp"
 #include "engine/ruleset_cache.hpp"
 #include "engine/skaffold_config.hpp"
@@ -42,6 +43,13 @@ std::string kubeconfig_cache_key(const std::vector<std::string>& files) {
   return key;
 }
 
+// ${XDG_CACHE_HOME:-$HOME/.cache}/lcrules: command results, compiled rule sets and
+// kubeconfigs read.
+std::string cache_dir() {
+  auto xdg = env_var("XDG_CACHE_HOME");
+  return (xdg && !xdg->empty() ? *xdg : home_dir() + "/.cache") + "/lcrules";
+}
+
 struct Prepared {
   Kubeconfig kubeconfig;
   EvaluationInput input;
@@ -54,7 +62,8 @@ std::optional<Prepared> prepare(const EvalOptions& opts) {
   const auto files = Kubeconfig::locate(opts.kubeconfig, env_var("KUBECONFIG"), home);
   Prepared p;
   try {
-    p.kubeconfig = Kubeconfig::load(files, !opts.kubeconfig.empty());
+    p.kubeconfig = opts.no_cache ? Kubeconfig::load(files, !opts.kubeconfig.empty())
+                                 : kubeconfig_cache::load(files, !opts.kubeconfig.empty(), cache_dir());
   } catch (const KubeconfigError& e) {
     std::cerr << e.what() << "\n";
     return std::nullopt;
@@ -98,12 +107,6 @@ std::optional<Prepared> prepare(const EvalOptions& opts) {
   in.probe_cluster = opts.probe_cluster;
   in.command_timeout = std::chrono::milliseconds(static_cast<long long>(opts.command_timeout * 1000));
   return p;
-}
-
-// ${XDG_CACHE_HOME:-$HOME/.cache}/lcrules: command results and compiled rule sets.
-std::string cache_dir() {
-  auto xdg = env_var("XDG_CACHE_HOME");
-  return (xdg && !xdg->empty() ? *xdg : home_dir() + "/.cache") + "/lcrules";
 }
 
 // Owns the executors an evaluation uses: real processes behind the result cache, or none.

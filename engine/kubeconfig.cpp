@@ -360,3 +360,73 @@ KubeContext Kubeconfig::resolve(const std::string& context_name) const {
 std::vector<std::string> Kubeconfig::context_names() const { return context_order_; }
 
 }  // namespace lcrules
+
+namespace lcrules {
+
+void Kubeconfig::encode(cache_codec::ByteWriter& out) const {
+  out.u64(files_read_.size());
+  for (const auto& f : files_read_) out.str(f);
+  out.opt_str(current_context_);
+  out.u64(context_order_.size());
+  for (const auto& name : context_order_) out.str(name);
+  out.u64(contexts_.size());
+  for (const auto& [name, e] : contexts_) {
+    out.str(name);
+    out.opt_str(e.cluster);
+    out.opt_str(e.user);
+    out.opt_str(e.namespace_);
+    out.str(e.file);
+    out.string_map(e.extensions);
+  }
+  out.u64(clusters_.size());
+  for (const auto& [name, e] : clusters_) {
+    out.str(name);
+    out.opt_str(e.server);
+    out.opt_str(e.certificate_authority);
+    out.string_map(e.extensions);
+  }
+  out.u64(users_.size());
+  for (const auto& [name, e] : users_) {
+    out.str(name);
+    out.opt_str(e.exec_command);
+  }
+}
+
+Kubeconfig Kubeconfig::decode(cache_codec::ByteReader& in) {
+  Kubeconfig kc;
+  for (std::size_t n = in.count(1); n > 0; --n) kc.files_read_.push_back(in.str());
+  kc.current_context_ = in.opt_str();
+  for (std::size_t n = in.count(1); n > 0; --n) kc.context_order_.push_back(in.str());
+  for (std::size_t n = in.count(7); n > 0; --n) {
+    std::string name = in.str();
+    ContextEntry e;
+    e.cluster = in.opt_str();
+    e.user = in.opt_str();
+    e.namespace_ = in.opt_str();
+    e.file = in.str();
+    e.extensions = in.string_map();
+    kc.contexts_.insert_or_assign(std::move(name), std::move(e));
+  }
+  for (std::size_t n = in.count(4); n > 0; --n) {
+    std::string name = in.str();
+    ClusterEntry e;
+    e.server = in.opt_str();
+    e.certificate_authority = in.opt_str();
+    e.extensions = in.string_map();
+    kc.clusters_.insert_or_assign(std::move(name), std::move(e));
+  }
+  for (std::size_t n = in.count(2); n > 0; --n) {
+    std::string name = in.str();
+    UserEntry e;
+    e.exec_command = in.opt_str();
+    kc.users_.insert_or_assign(std::move(name), std::move(e));
+  }
+  // Every context in the order list is defined, once (resolve() relies on it).
+  if (kc.context_order_.size() != kc.contexts_.size()) throw cache_codec::CodecError{"contexts do not match their order"};
+  for (const auto& name : kc.context_order_) {
+    if (!kc.contexts_.count(name)) throw cache_codec::CodecError{"contexts do not match their order"};
+  }
+  return kc;
+}
+
+}  // namespace lcrules

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/cache_codec.hpp"
+
 namespace lcrules {
 
 // A kubeconfig that exists but cannot be read or parsed. what() is the full message:
@@ -63,6 +65,11 @@ class Kubeconfig {
   KubeContext resolve(const std::string& context_name) const;
 
   std::vector<std::string> context_names() const;  // in first-definition order
+
+  // What was read, for the kubeconfig cache (engine/kubeconfig_cache.hpp). decode() throws
+  // cache_codec::CodecError on malformed bytes.
+  void encode(cache_codec::ByteWriter& out) const;
+  static Kubeconfig decode(cache_codec::ByteReader& in);
 
  private:
   struct ContextEntry {

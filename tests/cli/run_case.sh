@@ -63,7 +63,7 @@ status=$?
 # Sandbox paths become $HOME/$REPO/$SANDBOX; command durations vary from run to run.
 normalise() {
   sed -e "s|$home|\$HOME|g" -e "s|$repo|\$REPO|g" -e "s|$sandbox|\$SANDBOX|g" \
-      -e 's/ in [0-9][0-9]* ms$/ in N ms/' -e 's/cached result, [0-9][0-9]*s old/cached result, Ns old/' -e 's/rules-[0-9a-f]\{16\}\.bin/rules-HASH.bin/g' \
+      -e 's/ in [0-9][0-9]* ms$/ in N ms/' -e 's/cached result, [0-9][0-9]*s old/cached result, Ns old/' -e 's/\(rules\|kubeconfig\)-[0-9a-f]\{16\}\.bin/\1-HASH.bin/g' \
       -e 's/"cache_age_seconds": [0-9][0-9]*/"cache_age_seconds": N/' -e 's/"duration_ms": [0-9.e+-]*/"duration_ms": N/' "$1"
 }
 
