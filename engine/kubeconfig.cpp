@@ -422,7 +422,8 @@ Kubeconfig Kubeconfig::decode(cache_codec::ByteReader& in) {
     kc.users_.insert_or_assign(std::move(name), std::move(e));
   }
   // Every context in the order list is defined, once (resolve() relies on it).
-  if (kc.context_order_.size() != kc.contexts_.size()) throw cache_codec::CodecError{"contexts do not match their order"};
+  if (kc.context_order_.size() != kc.contexts_.size())
+    throw cache_codec::CodecError{"contexts do not match their order"};
   for (const auto& name : kc.context_order_) {
     if (!kc.contexts_.count(name)) throw cache_codec::CodecError{"contexts do not match their order"};
   }
