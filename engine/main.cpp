@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.001, 1e9));
     sub->add_flag("--no-exec", eval_opts.no_exec, "Run no command; command predicates are false");
     sub->add_flag("--no-cache", eval_opts.no_cache,
-                  "Do not use or write cached results (commands, compiled rules)");
+                  "Do not use or write cached results (commands, compiled rules, kubeconfig)");
   };
 
   std::string output = "text";
