@@ -544,7 +544,10 @@ class Checker {
         error(re->loc, "'" + op_spelling(t.op) + "' takes a string, not a regular expression");
         return false;
       }
-      return compile_regex(*re, scope, under_not, out.regex.emplace());
+      auto regex = std::make_unique<CompiledRegex>();
+      if (!compile_regex(*re, scope, under_not, *regex)) return false;
+      out.regex = std::move(regex);
+      return true;
     }
     if (t.op == ast::Op::Matches) {
       error(operand_loc(t.operand), "'matches' needs a regular expression /.../");
@@ -560,11 +563,13 @@ class Checker {
         error(ref->loc, "unknown list '" + ref->name + "'");
         return false;
       }
-      out.list_spelling = ref->name;
-      out.list.reserve(it->second.list->items.size());
+      auto list = std::make_unique<CompiledList>();
+      list->spelling = ref->name;
+      list->items.reserve(it->second.list->items.size());
       for (const auto& item : it->second.list->items) {
-        if (!compile_template(item, scope, out.list.emplace_back())) return false;
+        if (!compile_template(item, scope, list->items.emplace_back())) return false;
       }
+      out.list = std::move(list);
       return true;
     }
     if (const auto* lit = std::get_if<ast::ListLiteral>(&t.operand)) {
@@ -572,16 +577,18 @@ class Checker {
         error(lit->loc, "'" + op_spelling(t.op) + "' takes a string, not a list");
         return false;
       }
-      out.list_spelling = "[";
-      out.list.reserve(lit->items.size());
+      auto list = std::make_unique<CompiledList>();
+      list->spelling = "[";
+      list->items.reserve(lit->items.size());
       for (const auto& item : lit->items) {
-        CompiledTemplate& c = out.list.emplace_back();
+        CompiledTemplate& c = list->items.emplace_back();
         if (!compile_template(item, scope, c)) return false;
-        out.list_spelling += out.list.size() == 1 ? "\"" : ", \"";
-        out.list_spelling += c.spelling;
-        out.list_spelling += '"';
+        list->spelling += list->items.size() == 1 ? "\"" : ", \"";
+        list->spelling += c.spelling;
+        list->spelling += '"';
       }
-      out.list_spelling += "]";
+      list->spelling += "]";
+      out.list = std::move(list);
       return true;
     }
     const auto& text = std::get<ast::Template>(t.operand);
@@ -668,7 +675,7 @@ class Checker {
             node.negated = n.negated;
           } else if constexpr (std::is_same_v<T, ast::ExistsPredicate>) {
             node.kind = ConditionNode::Kind::Exists;
-            if (!compile_template(n.path, scope, node.path)) {
+            if (!compile_template(n.path, scope, node.subject)) {
               ok = false;
               return;
             }
@@ -682,7 +689,7 @@ class Checker {
             node.command = std::make_shared<const CompiledCommand>(std::move(*cmd));
           } else if constexpr (std::is_same_v<T, ast::MacroCall>) {
             node.kind = ConditionNode::Kind::Macro;
-            node.macro_name = n.name;
+            node.macro_name = std::make_unique<const std::string>(n.name);
             auto it = macros_.find(n.name);
             if (it == macros_.end()) {
               if (lists_.count(n.name)) {

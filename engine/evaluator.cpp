@@ -573,7 +573,7 @@ class Evaluation {
       }
       case Kind::Exists: {
         std::string path, missing;
-        if (!render(n.path, path, &missing)) {
+        if (!render(n.subject, path, &missing)) {
           if (checks) checks->push_back({"exists: " + missing + " is not set", false, n.loc});
           return false;
         }
@@ -619,7 +619,7 @@ class Evaluation {
       case Op::In:
         // Up to the first item that interpolates a fact; from there the general path
         // (which renders the items in order) decides.
-        for (const auto& item : t.list) {
+        for (const auto& item : t.list->items) {
           const std::string* lit = literal_text(item);
           if (!lit) return false;
           if (equal(*lit, value)) {
@@ -694,7 +694,7 @@ class Evaluation {
       return held;
     }
     if (t.op == Op::In) {
-      for (const auto& item : t.list) {
+      for (const auto& item : t.list->items) {
         if (const std::string* lit = literal_text(item)) {
           if (equal(*lit, value)) {
             held = true;
@@ -710,7 +710,8 @@ class Evaluation {
       }
       if (checks) {
         checks->push_back(
-            {subject + " " + quote(value) + (held ? " is in " : " is not in ") + t.list_spelling, held, loc});
+            {subject + " " + quote(value) + (held ? " is in " : " is not in ") + t.list->spelling, held,
+             loc});
       }
       return held;
     }
@@ -882,7 +883,7 @@ class Evaluation {
     using ast::Op;
     if (t.regex)
       return std::string(t.op == Op::Matches ? "matches /" : "contains /") + t.regex->pattern + "/";
-    if (t.op == Op::In) return "in " + t.list_spelling;
+    if (t.op == Op::In) return "in " + t.list->spelling;
     static const char* names[] = {"==",       "!=",      "starts-with", "ends-with",
                                   "contains", "matches", "inside",      "in"};
     return std::string(names[static_cast<int>(t.op)]) + " \"" + t.text.spelling + "\"";

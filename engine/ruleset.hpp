@@ -102,12 +102,19 @@ struct CompiledRegex {
   std::vector<std::string> group_names;
 };
 
+// The list of an `in` test.
+struct CompiledList {
+  std::vector<CompiledTemplate> items;
+  std::string spelling;  // "docker_desktop_names" or "[...]"
+};
+
+// A string test. Regex and list tests are the rare ones, so their members are behind
+// pointers, which keeps the condition nodes that hold a test small.
 struct CompiledStringTest {
   ast::Op op = ast::Op::Equal;
-  CompiledTemplate text;               // Equal .. EndsWith, Contains (string), Inside
-  std::optional<CompiledRegex> regex;  // Matches, Contains (regex)
-  std::vector<CompiledTemplate> list;  // In
-  std::string list_spelling;           // "docker_desktop_names" or "[...]"
+  CompiledTemplate text;                       // Equal .. EndsWith, Contains (string), Inside
+  std::unique_ptr<const CompiledRegex> regex;  // Matches, Contains (regex)
+  std::unique_ptr<const CompiledList> list;    // In (always set)
 };
 
 struct CompiledCommand {
@@ -126,15 +133,14 @@ struct CompiledCommand {
 struct ConditionNode {
   enum class Kind : std::uint8_t { And, Or, Not, Macro, Fact, Value, IsSet, Exists, Command };
   Kind kind = Kind::And;
+  bool negated = false;  // IsSet: `is not set`
   ast::Location loc;
-  std::vector<ConditionNode> children;  // And/Or: operands; Not/Macro: one
-  std::string macro_name;
+  std::vector<ConditionNode> children;             // And/Or: operands; Not/Macro: one
   FactRef fact;                                    // Fact, IsSet
-  bool negated = false;                            // IsSet: `is not set`
   CompiledStringTest test;                         // Fact, Value
-  CompiledTemplate subject;                        // Value: the string tested
-  CompiledTemplate path;                           // Exists
+  CompiledTemplate subject;                        // Value: the string tested; Exists: the path
   std::shared_ptr<const CompiledCommand> command;  // Command
+  std::unique_ptr<const std::string> macro_name;   // Macro
 };
 
 using CompiledValue =

@@ -17,7 +17,7 @@ namespace {
 // Bump when the encoding changes. The binary's size and modification time are in the key
 // too, so a rebuilt lcrules never reads an entry of an older build; this number keeps
 // entries apart when they are equal by chance.
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;
 constexpr char kMagic[16] = {'l', 'c', 'r', 'u', 'l', 'e', 's', '-', 'r', 'u', 'l', 'e', 's', 'e', 't', '\n'};
 
 // Condition nodes and interpolations nest; a rule set nested deeper than this is not cached
@@ -42,14 +42,15 @@ static_assert(sizeof(void*) != 8 || sizeof(CompiledTemplate) == 56,
               "CompiledTemplate changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(CompiledRegex) == 72,
               "CompiledRegex changed: update ruleset_cache");
-static_assert(sizeof(void*) != 8 || sizeof(CompiledStringTest) == 200,
+static_assert(sizeof(void*) != 8 || sizeof(CompiledStringTest) == 80,
               "CompiledStringTest changed: update ruleset_cache");
-static_assert(sizeof(void*) != 8 || sizeof(CompiledCommand) == 416,
+static_assert(sizeof(void*) != 8 || sizeof(CompiledList) == 56, "CompiledList changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(CompiledCommand) == 296,
               "CompiledCommand changed: update ruleset_cache");
-static_assert(sizeof(void*) != 8 || sizeof(ConditionNode) == 528,
+static_assert(sizeof(void*) != 8 || sizeof(ConditionNode) == 320,
               "ConditionNode changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(CompiledSet) == 128, "CompiledSet changed: update ruleset_cache");
-static_assert(sizeof(void*) != 8 || sizeof(CompiledRule) == 840,
+static_assert(sizeof(void*) != 8 || sizeof(CompiledRule) == 632,
               "CompiledRule changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(docpath::PathStep) == 48,
               "docpath::PathStep changed: update ruleset_cache");
@@ -83,8 +84,8 @@ enum NodeMember : std::uint8_t {
   kNegated = 8,
   kTest = 16,
   kSubject = 32,
-  kPath = 64,
-  kCommand = 128
+  kCommand = 64,
+  kAllMembers = 127
 };
 
 bool is_empty(const CompiledTemplate& t) { return t.parts.empty() && t.spelling.empty(); }
@@ -94,13 +95,11 @@ std::uint8_t node_mask(const ConditionNode& n) {
   const CompiledStringTest& t = n.test;
   std::uint8_t m = 0;
   if (!n.children.empty()) m |= kChildren;
-  if (!n.macro_name.empty()) m |= kMacroName;
+  if (n.macro_name) m |= kMacroName;
   if (f.kind != FactRef::Kind{} || !f.key.empty() || !f.spelling.empty()) m |= kFact;
   if (n.negated) m |= kNegated;
-  if (t.op != ast::Op{} || !is_empty(t.text) || t.regex || !t.list.empty() || !t.list_spelling.empty())
-    m |= kTest;
+  if (t.op != ast::Op{} || !is_empty(t.text) || t.regex || t.list) m |= kTest;
   if (!is_empty(n.subject)) m |= kSubject;
-  if (!is_empty(n.path)) m |= kPath;
   if (n.command) m |= kCommand;
   return m;
 }
@@ -185,10 +184,18 @@ class Writer {
   void string_test(const CompiledStringTest& t, std::size_t depth) {
     enumerator(t.op);
     templ(t.text, depth);
-    boolean(t.regex.has_value());
+    boolean(t.regex != nullptr);
     if (t.regex) regex(*t.regex);
-    templates(t.list, depth);
-    str(t.list_spelling);
+    // The list of an `in` test (always set), and only there.
+    if (t.op == ast::Op::In) {
+      if (t.list) {
+        templates(t.list->items, depth);
+        str(t.list->spelling);
+      } else {
+        count(0);
+        str("");
+      }
+    }
   }
 
   void command(const CompiledCommand& c, std::size_t depth) {
@@ -222,11 +229,10 @@ class Writer {
       count(n.children.size());
       for (const auto& c : n.children) node(c, depth + 1);
     }
-    if (mask & kMacroName) str(n.macro_name);
+    if (mask & kMacroName) str(*n.macro_name);
     if (mask & kFact) fact(n.fact);
     if (mask & kTest) string_test(n.test, depth);
     if (mask & kSubject) templ(n.subject, depth);
-    if (mask & kPath) templ(n.path, depth);
     if (mask & kCommand) command(*n.command, depth);
   }
 
@@ -410,9 +416,17 @@ class Reader {
   void string_test(CompiledStringTest& t, std::size_t depth) {
     t.op = enumerator(ast::Op::In);
     templ(t.text, depth);
-    if (boolean()) regex(t.regex.emplace());
-    templates(t.list, depth);
-    t.list_spelling = str();
+    if (boolean()) {
+      auto re = std::make_unique<CompiledRegex>();
+      regex(*re);
+      t.regex = std::move(re);
+    }
+    if (t.op == ast::Op::In) {
+      auto list = std::make_unique<CompiledList>();
+      templates(list->items, depth);
+      list->spelling = str();
+      t.list = std::move(list);
+    }
   }
 
   std::shared_ptr<const CompiledCommand> command(std::size_t depth) {
@@ -441,16 +455,16 @@ class Reader {
     n.kind = enumerator(ConditionNode::Kind::Command);
     n.loc = location();
     const std::uint8_t mask = u8();
+    if (mask & ~kAllMembers) throw Malformed{"a condition node has an unknown member"};
     if (mask & kChildren) {
       n.children.resize(count(kMinNodeBytes));
       for (auto& c : n.children) node(c, depth + 1);
     }
-    if (mask & kMacroName) n.macro_name = str();
+    if (mask & kMacroName) n.macro_name = std::make_unique<const std::string>(str());
     if (mask & kFact) fact(n.fact);
     n.negated = (mask & kNegated) != 0;
     if (mask & kTest) string_test(n.test, depth);
     if (mask & kSubject) templ(n.subject, depth);
-    if (mask & kPath) templ(n.path, depth);
     if (mask & kCommand) n.command = command(depth);
   }
 
