@@ -648,7 +648,9 @@ class Checker {
           } else if constexpr (std::is_same_v<T, ast::FactPredicate>) {
             if (n.subject) {
               node.kind = ConditionNode::Kind::Value;
-              const bool subject = compile_template(*n.subject, scope, node.subject);
+              auto compiled = std::make_unique<CompiledTemplate>();
+              const bool subject = compile_template(*n.subject, scope, *compiled);
+              node.subject = std::move(compiled);
               const bool test = compile_string_test(n.test, scope, under_not, node.test);
               if (!subject || !test) ok = false;
               return;
@@ -675,7 +677,10 @@ class Checker {
             node.negated = n.negated;
           } else if constexpr (std::is_same_v<T, ast::ExistsPredicate>) {
             node.kind = ConditionNode::Kind::Exists;
-            if (!compile_template(n.path, scope, node.subject)) {
+            auto path = std::make_unique<CompiledTemplate>();
+            const bool compiled = compile_template(n.path, scope, *path);
+            node.subject = std::move(path);
+            if (!compiled) {
               ok = false;
               return;
             }
@@ -881,7 +886,9 @@ class Checker {
     reset_budget(r.when ? r.when->loc : r.loc);
     bool ok = true;
     if (r.when) {
-      if (!compile_condition(*r.when, scope, false, 0, out.when.emplace())) ok = false;
+      auto when = std::make_unique<ConditionNode>();
+      if (!compile_condition(*r.when, scope, false, 0, *when)) ok = false;
+      out.when = std::move(when);
     }
     std::uint32_t seen_fields = 0;
     out.sets.reserve(r.sets.size());

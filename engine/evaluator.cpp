@@ -554,12 +554,12 @@ class Evaluation {
         return eval_fact(n, checks);
       case Kind::Value: {
         std::string value, missing;
-        if (!render(n.subject, value, &missing)) {
+        if (!render(*n.subject, value, &missing)) {
           if (checks) checks->push_back({missing + " is not set", false, n.loc});
           return false;
         }
         if (!checks) return test_string(n.test, value, kEmpty, n.loc, nullptr);
-        return test_string(n.test, value, "\"" + n.subject.spelling + "\"", n.loc, checks);
+        return test_string(n.test, value, "\"" + n.subject->spelling + "\"", n.loc, checks);
       }
       case Kind::IsSet: {
         const std::string* v = fact(n.fact);
@@ -573,7 +573,7 @@ class Evaluation {
       }
       case Kind::Exists: {
         std::string path, missing;
-        if (!render(n.subject, path, &missing)) {
+        if (!render(*n.subject, path, &missing)) {
           if (checks) checks->push_back({"exists: " + missing + " is not set", false, n.loc});
           return false;
         }
@@ -940,7 +940,7 @@ void collect_refs(const ConditionNode& n, std::vector<const FactRef*>& facts,
                   std::vector<std::pair<const CompiledCommand*, const CompiledRule*>>& commands,
                   const CompiledRule* rule) {
   if (n.kind == Kind::Fact || n.kind == Kind::IsSet) facts.push_back(&n.fact);
-  if (n.kind == Kind::Value) collect_template_refs(n.subject, facts);
+  if (n.kind == Kind::Value) collect_template_refs(*n.subject, facts);
   if (n.kind == Kind::Command) commands.emplace_back(n.command.get(), rule);
   for (const auto& c : n.children) collect_refs(c, facts, commands, rule);
 }

@@ -135,10 +135,11 @@ struct ConditionNode {
   Kind kind = Kind::And;
   bool negated = false;  // IsSet: `is not set`
   ast::Location loc;
-  std::vector<ConditionNode> children;             // And/Or: operands; Not/Macro: one
-  FactRef fact;                                    // Fact, IsSet
-  CompiledStringTest test;                         // Fact, Value
-  CompiledTemplate subject;                        // Value: the string tested; Exists: the path
+  std::vector<ConditionNode> children;  // And/Or: operands; Not/Macro: one
+  FactRef fact;                         // Fact, IsSet
+  CompiledStringTest test;              // Fact, Value
+  // Value: the string tested; Exists: the path (both: always set).
+  std::unique_ptr<const CompiledTemplate> subject;
   std::shared_ptr<const CompiledCommand> command;  // Command
   std::unique_ptr<const std::string> macro_name;   // Macro
 };
@@ -159,7 +160,7 @@ struct CompiledRule {
   ast::Stage stage = ast::Stage::Identify;
   std::string description;
   std::optional<double> timeout_seconds;
-  std::optional<ConditionNode> when;  // none: always
+  std::unique_ptr<const ConditionNode> when;  // none: always
   std::vector<CompiledSet> sets;
   std::vector<CompiledTemplate> notes;
   std::uint32_t field_mask = 0;

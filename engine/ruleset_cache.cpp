@@ -17,7 +17,7 @@ namespace {
 // Bump when the encoding changes. The binary's size and modification time are in the key
 // too, so a rebuilt lcrules never reads an entry of an older build; this number keeps
 // entries apart when they are equal by chance.
-constexpr std::uint32_t kFormat = 2;
+constexpr std::uint32_t kFormat = 3;
 constexpr char kMagic[16] = {'l', 'c', 'r', 'u', 'l', 'e', 's', '-', 'r', 'u', 'l', 'e', 's', 'e', 't', '\n'};
 
 // Condition nodes and interpolations nest; a rule set nested deeper than this is not cached
@@ -47,10 +47,10 @@ static_assert(sizeof(void*) != 8 || sizeof(CompiledStringTest) == 80,
 static_assert(sizeof(void*) != 8 || sizeof(CompiledList) == 56, "CompiledList changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(CompiledCommand) == 296,
               "CompiledCommand changed: update ruleset_cache");
-static_assert(sizeof(void*) != 8 || sizeof(ConditionNode) == 320,
+static_assert(sizeof(void*) != 8 || sizeof(ConditionNode) == 272,
               "ConditionNode changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(CompiledSet) == 128, "CompiledSet changed: update ruleset_cache");
-static_assert(sizeof(void*) != 8 || sizeof(CompiledRule) == 632,
+static_assert(sizeof(void*) != 8 || sizeof(CompiledRule) == 312,
               "CompiledRule changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(docpath::PathStep) == 48,
               "docpath::PathStep changed: update ruleset_cache");
@@ -99,7 +99,7 @@ std::uint8_t node_mask(const ConditionNode& n) {
   if (f.kind != FactRef::Kind{} || !f.key.empty() || !f.spelling.empty()) m |= kFact;
   if (n.negated) m |= kNegated;
   if (t.op != ast::Op{} || !is_empty(t.text) || t.regex || t.list) m |= kTest;
-  if (!is_empty(n.subject)) m |= kSubject;
+  if (n.subject) m |= kSubject;
   if (n.command) m |= kCommand;
   return m;
 }
@@ -232,7 +232,7 @@ class Writer {
     if (mask & kMacroName) str(*n.macro_name);
     if (mask & kFact) fact(n.fact);
     if (mask & kTest) string_test(n.test, depth);
-    if (mask & kSubject) templ(n.subject, depth);
+    if (mask & kSubject) templ(*n.subject, depth);
     if (mask & kCommand) command(*n.command, depth);
   }
 
@@ -255,7 +255,7 @@ class Writer {
     enumerator(r.stage);
     str(r.description);
     opt_f64(r.timeout_seconds);
-    boolean(r.when.has_value());
+    boolean(r.when != nullptr);
     if (r.when) node(*r.when, 0);
     count(r.sets.size());
     for (const auto& s : r.sets) {
@@ -464,7 +464,13 @@ class Reader {
     if (mask & kFact) fact(n.fact);
     n.negated = (mask & kNegated) != 0;
     if (mask & kTest) string_test(n.test, depth);
-    if (mask & kSubject) templ(n.subject, depth);
+    if (mask & kSubject) {
+      auto subject = std::make_unique<CompiledTemplate>();
+      templ(*subject, depth);
+      n.subject = std::move(subject);
+    }
+    if ((n.kind == ConditionNode::Kind::Value || n.kind == ConditionNode::Kind::Exists) && !n.subject)
+      throw Malformed{"a condition node lacks its subject"};
     if (mask & kCommand) n.command = command(depth);
   }
 
@@ -496,7 +502,11 @@ class Reader {
     r.stage = enumerator(ast::Stage::Policy);
     r.description = str();
     r.timeout_seconds = opt_f64();
-    if (boolean()) node(r.when.emplace(), 0);
+    if (boolean()) {
+      auto when = std::make_unique<ConditionNode>();
+      node(*when, 0);
+      r.when = std::move(when);
+    }
     r.sets.resize(count(6));
     for (auto& s : r.sets) {
       s.field = enumerator(Field::Registry);
