@@ -8,6 +8,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "engine/cache_codec.hpp"
 #include "engine/cache_store.hpp"
 
 namespace lcrules::ruleset_cache {
@@ -17,8 +18,8 @@ namespace {
 // Bump when the encoding changes. The binary's size and modification time are in the key
 // too, so a rebuilt lcrules never reads an entry of an older build; this number keeps
 // entries apart when they are equal by chance.
-constexpr std::uint32_t kFormat = 3;
-constexpr char kMagic[16] = {'l', 'c', 'r', 'u', 'l', 'e', 's', '-', 'r', 'u', 'l', 'e', 's', 'e', 't', '\n'};
+constexpr std::uint64_t kFormat = 3;
+constexpr std::string_view kMagic{"lcrules-ruleset\n", 16};
 
 // Condition nodes and interpolations nest; a rule set nested deeper than this is not cached
 // (none is in practice: conditions nest at most 64 levels per file), and an entry that
@@ -55,26 +56,9 @@ static_assert(sizeof(void*) != 8 || sizeof(CompiledRule) == 312,
 static_assert(sizeof(void*) != 8 || sizeof(docpath::PathStep) == 48,
               "docpath::PathStep changed: update ruleset_cache");
 
-// A 64-bit checksum of the body, eight bytes at a time: an entry damaged in place (not
-// only truncated) is ignored rather than decoded into different rules.
-std::uint64_t checksum(std::string_view data) {
-  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ data.size();
-  std::size_t i = 0;
-  for (; i + 8 <= data.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, data.data() + i, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    h ^= h >> 29;
-  }
-  for (; i < data.size(); ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 0x100000001b3ULL;
-  return h ^ (h >> 32);
-}
-
 // ---------------------------------------------------------------------------------------
-// Encoding: unsigned integers as LEB128 varints, signed ones zigzagged, doubles as their
-// native bytes (an entry never leaves the machine that wrote it), strings as a length and
-// bytes, file names of locations once each, and for the large condition nodes a mask of
-// the members that are not empty, then only those.
+// Encoding: engine/cache_codec.hpp's integers, doubles and strings; file names of locations
+// once each, and for condition nodes a mask of the members that are present, then only those.
 
 // The members of a ConditionNode present in an entry (the others are empty or false).
 enum NodeMember : std::uint8_t {
@@ -104,26 +88,9 @@ std::uint8_t node_mask(const ConditionNode& n) {
   return m;
 }
 
-class Writer {
+class Writer : public cache_codec::ByteWriter {
  public:
-  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void u32(std::uint32_t v) { u64(v); }
-  void u64(std::uint64_t v) {
-    while (v >= 0x80) {
-      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
-      v >>= 7;
-    }
-    out_.push_back(static_cast<char>(v));
-  }
-  void i64(std::int64_t v) {
-    u64((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-  }
-  void f64(double v) { raw(&v, sizeof v); }
-  void boolean(bool v) { u8(v ? 1 : 0); }
-  void str(std::string_view s) {
-    u64(s.size());
-    out_.append(s);
-  }
   void count(std::size_t n) { u64(n); }
   template <typename E>
   void enumerator(E e) {
@@ -274,15 +241,12 @@ class Writer {
   }
 
   bool too_deep() const { return too_deep_; }
-  std::string take() { return std::move(out_); }
 
  private:
-  void raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
   void deeper(std::size_t depth) {
     if (depth >= kMaxDepth) too_deep_ = true;
   }
 
-  std::string out_;
   std::unordered_map<std::string, std::uint64_t> files_;
   bool too_deep_ = false;
 };
@@ -290,54 +254,16 @@ class Writer {
 // Decoding checks the checksum first, then every length against the bytes left, every enumerator against its
 // range and the nesting against kMaxDepth: any bytes give a rule set or a reason, never a crash or an
 // allocation larger than the entry.
-struct Malformed {
-  const char* what;
-};
+using Malformed = cache_codec::CodecError;
 
-class Reader {
+class Reader : public cache_codec::ByteReader {
  public:
-  explicit Reader(std::string_view data) : p_(data.data()), end_(data.data() + data.size()) {}
+  using ByteReader::ByteReader;
 
-  std::uint8_t u8() {
-    need(1);
-    return static_cast<std::uint8_t>(*p_++);
-  }
   std::uint32_t u32() {
     const std::uint64_t v = u64();
     if (v > UINT32_MAX) throw Malformed{"an integer is out of range"};
     return static_cast<std::uint32_t>(v);
-  }
-  std::uint64_t u64() {
-    std::uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-      const std::uint8_t byte = u8();
-      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-      if (!(byte & 0x80)) return v;
-    }
-    throw Malformed{"an integer is too long"};
-  }
-  std::int64_t i64() {
-    const std::uint64_t v = u64();
-    return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
-  }
-  double f64() { return fixed<double>(); }
-  bool boolean() {
-    const std::uint8_t v = u8();
-    if (v > 1) throw Malformed{"a flag is neither 0 nor 1"};
-    return v == 1;
-  }
-  std::string str() {
-    const std::uint64_t n = u64();
-    need(n);
-    std::string s(p_, static_cast<std::size_t>(n));
-    p_ += n;
-    return s;
-  }
-  // A count of items each taking at least `min_bytes`: never more than the bytes left allow.
-  std::size_t count(std::size_t min_bytes) {
-    const std::uint64_t n = u64();
-    if (n > static_cast<std::uint64_t>(end_ - p_) / min_bytes) throw Malformed{"a count exceeds the entry"};
-    return static_cast<std::size_t>(n);
   }
   template <typename E>
   E enumerator(E last) {
@@ -522,55 +448,17 @@ class Reader {
     if (boolean()) r.disabled_by = location();
   }
 
-  bool at_end() const { return p_ == end_; }
-  std::string_view take(std::size_t n) {
-    need(n);
-    std::string_view s(p_, n);
-    p_ += n;
-    return s;
-  }
-  std::string_view rest() const { return {p_, static_cast<std::size_t>(end_ - p_)}; }
-
  private:
-  void need(std::uint64_t n) const {
-    if (n > static_cast<std::uint64_t>(end_ - p_)) throw Malformed{"the entry is truncated"};
-  }
-  template <typename T>
-  T fixed() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, p_, sizeof v);
-    p_ += sizeof v;
-    return v;
-  }
   static void deeper(std::size_t depth) {
     if (depth >= kMaxDepth) throw Malformed{"conditions nest too deeply"};
   }
 
-  const char* p_;
-  const char* end_;
   std::vector<std::string> files_;
 };
 
-// The lcrules binary's own identity: an entry written by another build is never read.
-std::string binary_identity() {
-  struct stat st;
-  if (::stat("/proc/self/exe", &st) != 0) return "?";
-  return std::to_string(st.st_size) + ":" + std::to_string(cache_store::mtime_ns(st));
-}
-
 std::optional<RuleSet> decode_impl(std::string_view bytes, const std::string_view* key, std::string* why) {
   try {
-    Reader header(bytes);
-    if (header.take(sizeof kMagic) != std::string_view(kMagic, sizeof kMagic))
-      throw Malformed{"not a rule-set entry"};
-    if (header.u32() != kFormat) throw Malformed{"another entry format"};
-    const std::string stored_key = header.str();
-    if (key && stored_key != *key) throw Malformed{"the rule files changed"};
-    const std::uint64_t sum = header.u64();
-    const std::string_view body = header.rest();
-    if (checksum(body) != sum) throw Malformed{"the checksum does not match"};
-
+    const std::string_view body = cache_codec::unframe(bytes, kMagic, kFormat, key);
     Reader in(body);
     RuleSet rs;
     rs.files.resize(in.count(1));
@@ -593,13 +481,12 @@ std::optional<RuleSet> decode_impl(std::string_view bytes, const std::string_vie
 }  // namespace
 
 std::optional<std::string> key_of(const std::vector<RuleFileRef>& files) {
-  std::string key = "format " + std::to_string(kFormat) + "\nlcrules " + binary_identity() + "\n";
+  std::string key =
+      "format " + std::to_string(kFormat) + "\nlcrules " + cache_codec::binary_identity() + "\n";
   for (const auto& f : files) {
-    struct stat st;
-    if (::stat(f.path.c_str(), &st) != 0) return std::nullopt;
-    key += std::to_string(static_cast<int>(f.origin)) + " " + std::to_string(st.st_size) + " " +
-           std::to_string(cache_store::mtime_ns(st)) + " " + std::to_string(cache_store::ctime_ns(st)) + " " +
-           std::to_string(st.st_ino) + " " + std::to_string(st.st_dev) + " " + f.path + "\n";
+    const auto identity = cache_codec::file_identity(f.path);
+    if (!identity) return std::nullopt;
+    key += std::to_string(static_cast<int>(f.origin)) + " " + *identity + " " + f.path + "\n";
   }
   return key;
 }
@@ -621,14 +508,7 @@ std::string encode_body(const RuleSet& rules) {
 }
 
 std::string make_entry(std::string_view key, std::string_view body) {
-  Writer header;
-  for (char c : kMagic) header.u8(static_cast<std::uint8_t>(c));
-  header.u32(kFormat);
-  header.str(key);
-  header.u64(checksum(body));
-  std::string out = header.take();
-  out += body;
-  return out;
+  return cache_codec::frame(kMagic, kFormat, key, body);
 }
 
 std::string encode(const RuleSet& rules, std::string_view key) {

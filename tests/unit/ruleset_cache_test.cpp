@@ -125,12 +125,12 @@ TEST_CASE("an entry is refused unless it is whole and for the same rule files", 
   std::string why;
 
   CHECK_FALSE(ruleset_cache::decode(entry, "key B", &why));
-  CHECK(why == "the rule files changed");
+  CHECK(why == "the files changed");
 
   CHECK_FALSE(ruleset_cache::decode("", "key A", &why));
   CHECK(why == "the entry is truncated");
   CHECK_FALSE(ruleset_cache::decode(std::string(64, 'x'), "key A", &why));
-  CHECK(why == "not a rule-set entry");
+  CHECK(why == "not an entry of this kind");
 
   std::string other_format = entry;
   other_format[16] = static_cast<char>(other_format[16] + 1);  // the format number follows the magic
