@@ -14,6 +14,7 @@
 #include "engine/checker.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/kubeconfig.hpp"
+#include "engine/kubeconfig_cache.hpp"
 #include "engine/loader.hpp"
 #include "engine/ruleset_cache.hpp"
 #include "grammar/parser.hpp"
@@ -322,6 +323,46 @@ void BM_LoadKubeconfig(benchmark::State& state) {
   fs::remove(path);
 }
 BENCHMARK(BM_LoadKubeconfig)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// The kubeconfig of N contexts read with yaml-cpp (Arg 1: the 1 KB demo kubeconfig, else
+// N generated contexts), and what `eval` does instead while the files are unchanged: the
+// cache key (one stat per file) and decoding the entry (read from memory here).
+std::string kubeconfig_file(std::size_t n) {
+  if (n == 1) return std::string(LCRULES_SOURCE_DIR) + "/docs/demo/kubeconfig";
+  const std::string path =
+      (fs::temp_directory_path() / ("lcrules-bench-kubeconfig-" + std::to_string(::getpid()))).string();
+  std::ofstream(path, std::ios::binary) << kubeconfig_text(n);
+  return path;
+}
+
+void BM_ReadKubeconfig(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const std::string path = kubeconfig_file(n);
+  for (auto _ : state) {
+    const Kubeconfig kc = Kubeconfig::load({path}, false);
+    benchmark::DoNotOptimize(kc.current_context());
+  }
+  state.counters["bytes"] = static_cast<double>(fs::file_size(path));
+  if (n != 1) fs::remove(path);
+}
+BENCHMARK(BM_ReadKubeconfig)->Arg(1)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void BM_ReadKubeconfigCached(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const std::string path = kubeconfig_file(n);
+  const std::string entry =
+      kubeconfig_cache::encode(Kubeconfig::load({path}, false), kubeconfig_cache::key_of({path}, false));
+  for (auto _ : state) {
+    const std::string key = kubeconfig_cache::key_of({path}, false);
+    const std::string_view k(key);
+    auto kc = kubeconfig_cache::decode(entry, &k, nullptr);
+    if (!kc) throw std::runtime_error("the kubeconfig entry does not decode");
+    benchmark::DoNotOptimize(kc->current_context());
+  }
+  state.counters["entry_bytes"] = static_cast<double>(entry.size());
+  if (n != 1) fs::remove(path);
+}
+BENCHMARK(BM_ReadKubeconfigCached)->Arg(1)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
