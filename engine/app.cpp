@@ -1,6 +1,9 @@
 #include "engine/app.hpp"
 
 #include <pwd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,6 +139,12 @@ struct Executors {
 std::optional<std::string> env_var(const std::string& name) {
   const char* v = std::getenv(name.c_str());
   return v ? std::optional<std::string>(v) : std::nullopt;
+}
+
+void configure_allocator() {
+#if defined(__GLIBC__)
+  ::mallopt(M_MXFAST, 0);
+#endif
 }
 
 std::string home_dir() {

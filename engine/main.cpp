@@ -19,6 +19,7 @@
 
 int main(int argc, char** argv) {
   using namespace lcrules;
+  configure_allocator();
   CLI::App app{
       "lcrules: is the cluster behind a kube-context local, which product is it, and how do images get in?"};
   app.set_version_flag("--version", LCRULES_VERSION);

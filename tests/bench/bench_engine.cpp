@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/app.hpp"
 #include "engine/checker.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/kubeconfig.hpp"
@@ -367,6 +368,7 @@ BENCHMARK(BM_ReadKubeconfigCached)->Arg(1)->Arg(1000)->Unit(benchmark::kMicrosec
 }  // namespace
 
 int main(int argc, char** argv) {
+  configure_allocator();  // as lcrules does
   register_each_case();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
