@@ -58,9 +58,10 @@ std::string hash_name(std::string_view key) {
 }
 
 bool usable_dir(const std::string& dir) {
-  if (!make_dirs(dir)) return false;
   struct stat st;
-  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+  // Every run asks (once per cache); creating the folder's parents is for the first.
+  if (::lstat(dir.c_str(), &st) != 0 && (!make_dirs(dir) || ::lstat(dir.c_str(), &st) != 0)) return false;
+  if (!S_ISDIR(st.st_mode)) return false;
   if (st.st_uid != ::geteuid()) return false;
   return (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
@@ -100,20 +101,18 @@ bool write_entry(const std::string& path, std::string_view data) {
   return false;
 }
 
-std::int64_t mtime_ns(const struct stat& st) {
-#if defined(__APPLE__)
-  return static_cast<std::int64_t>(st.st_mtimespec.tv_sec) * 1'000'000'000 + st.st_mtimespec.tv_nsec;
-#else
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-#endif
+namespace {
+std::int64_t nanoseconds(const struct timespec& t) {
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
+}  // namespace
 
-std::int64_t ctime_ns(const struct stat& st) {
 #if defined(__APPLE__)
-  return static_cast<std::int64_t>(st.st_ctimespec.tv_sec) * 1'000'000'000 + st.st_ctimespec.tv_nsec;
+std::int64_t mtime_ns(const struct stat& st) { return nanoseconds(st.st_mtimespec); }
+std::int64_t ctime_ns(const struct stat& st) { return nanoseconds(st.st_ctimespec); }
 #else
-  return static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+std::int64_t mtime_ns(const struct stat& st) { return nanoseconds(st.st_mtim); }
+std::int64_t ctime_ns(const struct stat& st) { return nanoseconds(st.st_ctim); }
 #endif
-}
 
 }  // namespace lcrules::cache_store
