@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "engine/cache_codec.hpp"
 #include "engine/kubeconfig_cache.hpp"
 #include "engine/output.hpp"
 #include "engine/ruleset_cache.hpp"
@@ -34,15 +35,11 @@ std::string canonical_or_self(const std::string& p) {
   return ec ? p : c.string();
 }
 
-// The kubeconfig files' modification times: cached command results depend on them
-// (`minikube start` rewrites the kubeconfig).
+// The kubeconfig files' identities (size, times, inode): cached command results depend on
+// them (`minikube start` rewrites the kubeconfig).
 std::string kubeconfig_cache_key(const std::vector<std::string>& files) {
   std::string key;
-  for (const auto& f : files) {
-    std::error_code ec;
-    const auto mtime = fs::last_write_time(f, ec);  // portable, to the nanosecond where the system has it
-    key += f + "@" + (ec ? std::string() : std::to_string(mtime.time_since_epoch().count())) + ";";
-  }
+  for (const auto& f : files) key += f + "@" + cache_codec::file_identity(f).value_or("") + ";";
   return key;
 }
 
@@ -58,15 +55,15 @@ struct Prepared {
   EvaluationInput input;
 };
 
-// Reads the kubeconfig and fills the input from the real environment. Prints the error
-// and returns nullopt on bad input.
-std::optional<Prepared> prepare(const EvalOptions& opts) {
+// Reads the kubeconfig (through the cache in `cache`, unless --no-cache) and fills the
+// input from the real environment. Prints the error and returns nullopt on bad input.
+std::optional<Prepared> prepare(const EvalOptions& opts, const std::string& cache) {
   const std::string home = home_dir();
   const auto files = Kubeconfig::locate(opts.kubeconfig, env_var("KUBECONFIG"), home);
   Prepared p;
   try {
     p.kubeconfig = opts.no_cache ? Kubeconfig::load(files, !opts.kubeconfig.empty())
-                                 : kubeconfig_cache::load(files, !opts.kubeconfig.empty(), cache_dir());
+                                 : kubeconfig_cache::load(files, !opts.kubeconfig.empty(), cache);
   } catch (const KubeconfigError& e) {
     std::cerr << e.what() << "\n";
     return std::nullopt;
@@ -114,12 +111,13 @@ std::optional<Prepared> prepare(const EvalOptions& opts) {
 
 // Owns the executors an evaluation uses: real processes behind the result cache, or none.
 struct Executors {
-  explicit Executors(const EvalOptions& opts, const std::vector<std::string>& kubeconfig_files)
+  Executors(const EvalOptions& opts, const std::vector<std::string>& kubeconfig_files,
+            const std::string& cache_dir)
       : process(opts.deadline
                     ? std::optional(std::chrono::steady_clock::now() +
                                     std::chrono::milliseconds(static_cast<long long>(*opts.deadline * 1000)))
                     : std::nullopt),
-        cache(process, cache_dir(), kubeconfig_cache_key(kubeconfig_files)) {
+        cache(process, cache_dir, kubeconfig_cache_key(kubeconfig_files)) {
     if (opts.no_exec) {
       active = &no_exec;
     } else if (opts.no_cache) {
@@ -191,12 +189,12 @@ namespace {
 // `run` meets a Skaffold config that cannot be read.
 template <typename Run>
 int with_rules_and_input(const EvalOptions& opts, const RuleOptions& rule_opts, Run run) {
-  const std::string rules_cache = cache_dir();
-  auto rules = load_active_rules(rule_opts, opts.no_cache ? nullptr : &rules_cache);
+  const std::string cache = cache_dir();
+  auto rules = load_active_rules(rule_opts, opts.no_cache ? nullptr : &cache);
   if (!rules) return kExitInput;
-  auto prepared = prepare(opts);
+  auto prepared = prepare(opts, cache);
   if (!prepared) return kExitInput;
-  Executors executors(opts, prepared->input.kubeconfig_files);
+  Executors executors(opts, prepared->input.kubeconfig_files, cache);
   prepared->input.executor = executors.active;
   try {
     return run(*rules, prepared->input);
