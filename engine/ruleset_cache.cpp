@@ -456,28 +456,6 @@ class Reader : public cache_codec::ByteReader {
   std::vector<std::string> files_;
 };
 
-std::optional<RuleSet> decode_impl(std::string_view bytes, const std::string_view* key, std::string* why) {
-  try {
-    const std::string_view body = cache_codec::unframe(bytes, kMagic, kFormat, key);
-    Reader in(body);
-    RuleSet rs;
-    rs.files.resize(in.count(1));
-    for (auto& f : rs.files) f = in.str();
-    rs.rules.resize(in.count(kMinRuleBytes));
-    for (auto& r : rs.rules) in.rule(r);
-    if (!in.at_end()) throw Malformed{"bytes after the rule set"};
-    for (const auto& r : rs.rules) {
-      if (!r.disabled_by) rs.active.push_back(&r);
-    }
-    return rs;
-  } catch (const Malformed& m) {
-    if (why) *why = m.what;
-  } catch (const std::bad_alloc&) {
-    if (why) *why = "out of memory";
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::optional<std::string> key_of(const std::vector<RuleFileRef>& files) {
@@ -517,11 +495,25 @@ std::string encode(const RuleSet& rules, std::string_view key) {
 }
 
 std::optional<RuleSet> decode(std::string_view bytes, std::string_view key, std::string* why) {
-  return decode_impl(bytes, &key, why);
-}
-
-std::optional<RuleSet> decode_any_key(std::string_view bytes, std::string* why) {
-  return decode_impl(bytes, nullptr, why);
+  try {
+    const std::string_view body = cache_codec::unframe(bytes, kMagic, kFormat, &key);
+    Reader in(body);
+    RuleSet rs;
+    rs.files.resize(in.count(1));
+    for (auto& f : rs.files) f = in.str();
+    rs.rules.resize(in.count(kMinRuleBytes));
+    for (auto& r : rs.rules) in.rule(r);
+    if (!in.at_end()) throw Malformed{"bytes after the rule set"};
+    for (const auto& r : rs.rules) {
+      if (!r.disabled_by) rs.active.push_back(&r);
+    }
+    return rs;
+  } catch (const Malformed& m) {
+    if (why) *why = m.what;
+  } catch (const std::bad_alloc&) {
+    if (why) *why = "out of memory";
+  }
+  return std::nullopt;
 }
 
 LoadResult load_with_cache(const std::vector<RuleFileRef>& files, const std::string& dir) {

@@ -40,9 +40,6 @@ std::string make_entry(std::string_view key, std::string_view body);
 // bytes are anything else (another key, another format, truncated, corrupt).
 std::optional<RuleSet> decode(std::string_view bytes, std::string_view key, std::string* why);
 
-// Same, whatever key the entry holds (for the fuzzer, which cannot know it).
-std::optional<RuleSet> decode_any_key(std::string_view bytes, std::string* why);
-
 // Entries larger than this are neither written nor read.
 inline constexpr std::size_t kMaxEntrySize = 64 * 1024 * 1024;
 
