@@ -70,7 +70,7 @@ class ProcessExecutor final : public CommandExecutor {
 // A cache of results across runs, in front of another executor. Only requests with a
 // cache_ttl are cached. Entries live under `dir`, written atomically (temp file + rename),
 // keyed by argv, the resolved binary's path and mtime, the declared environment variables
-// and `extra_key` (the kubeconfig files' mtimes). A corrupt entry is ignored.
+// and `extra_key` (the kubeconfig files' identities). A corrupt entry is ignored.
 class CachingExecutor final : public CommandExecutor {
  public:
   CachingExecutor(CommandExecutor& inner, std::string dir, std::string extra_key);
