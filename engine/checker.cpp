@@ -111,6 +111,8 @@ struct RuleDraft {
   // overridden, and copying every syntax tree was a large part of checking).
   const ast::Rule* original = nullptr;
   std::unique_ptr<ast::Rule> changed;
+  // Set when the checker owns the files: the rule's syntax tree, released once compiled.
+  ast::Rule* releasable = nullptr;
   const ast::Rule& rule() const { return changed ? *changed : *original; }
   ast::Rule& rule_to_change() {
     if (!changed) changed = std::make_unique<ast::Rule>(*original);
@@ -200,6 +202,11 @@ std::string op_spelling(ast::Op op) {
 class Checker {
  public:
   explicit Checker(const std::vector<ast::File>& files) : files_(files) {}
+  // Owning the files, the checker frees each rule's syntax tree as soon as the rule is
+  // compiled, so the compiled rules reuse that memory while it is still in the processor's
+  // caches instead of taking fresh pages: what loading costs per rule then depends much
+  // less on how many rules there are.
+  explicit Checker(std::vector<ast::File>& owned) : files_(owned), owned_(&owned) {}
 
   CheckResult run() {
     std::size_t rule_items = 0;
@@ -214,11 +221,10 @@ class Checker {
       merge_file(i);
     }
     for (auto& [name, def] : macros_) compile_macro(def);
-    // The evaluation order depends only on what the drafts say (stage, priority, file,
-    // position), so it is computed before compiling, and each rule is compiled straight
-    // into its final slot: CompiledRule is large, and moving every rule into a growing
-    // vector and again into sorted order cost a sixth of checking. Errors still come out in
-    // definition order (see below).
+    // Rules are compiled in definition order: the syntax trees are read in the order they
+    // were built, errors come out in that order, and each tree is released as soon as its
+    // rule is compiled (when the checker owns the files). The compiled rules are then moved
+    // into evaluation order; moving a CompiledRule copies its fields, not what they own.
     const std::size_t n = drafts_.size();
     struct Key {
       ast::Stage stage;
@@ -227,11 +233,15 @@ class Checker {
       std::size_t position;
     };
     std::vector<Key> keys(n);
+    std::vector<CompiledRule> compiled_rules(n);
+    std::vector<bool> compiled_ok(n, false);
     for (std::size_t i = 0; i < n; ++i) {
       const RuleDraft& d = drafts_[i];
       const ast::Rule& r = d.rule();
       keys[i] =
           Key{r.stage.value_or(ast::Stage::Identify), r.priority.value_or(100), d.file_index, d.position};
+      compiled_ok[i] = compile_rule(drafts_[i], compiled_rules[i]);
+      release_syntax(drafts_[i]);
     }
     std::vector<std::size_t> order(n);
     for (std::size_t i = 0; i < n; ++i) order[i] = i;
@@ -243,46 +253,14 @@ class Checker {
       if (a.file_index != b.file_index) return a.file_index > b.file_index;
       return a.position < b.position;
     });
+    // Rules with errors are left out. `rules` is reserved, so `active` can point into it.
     auto& rules = result_.rule_set.rules;
-    rules.resize(n);
-    // Per slot: compiled without errors, and not disabled (read from the drafts so that
-    // listing the active rules does not touch every CompiledRule again).
-    std::vector<bool> compiled(n, false);
-    std::vector<bool> enabled(n, false);
-    bool all_compiled = true;
-    // Rules are compiled in evaluation order, so the rules vector is written front to back
-    // and each rule's allocations are made in the order they will be freed. Compiling a rule
-    // depends on no other rule (macros were all compiled above), so only the order of the
-    // errors changes: they are kept per rule and reported in definition order.
-    std::vector<std::vector<Diagnostic>> rule_errors(n);
-    for (std::size_t s = 0; s < n; ++s) {
-      const std::size_t i = order[s];
-      error_sink_ = &rule_errors[i];
-      compiled[s] = compile_rule(drafts_[i], rules[s]);
-      enabled[s] = !drafts_[i].disabled_by;
-      if (!compiled[s]) all_compiled = false;
-    }
-    error_sink_ = nullptr;
-    for (auto& errors : rule_errors) {
-      for (auto& e : errors) result_.errors.push_back(std::move(e));
-    }
-    std::size_t kept = n;
-    if (!all_compiled) {
-      // Rules with errors are left out, as before; the others keep their order.
-      kept = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!compiled[i]) continue;
-        if (kept != i) {
-          rules[kept] = std::move(rules[i]);
-          enabled[kept] = enabled[i];
-        }
-        ++kept;
-      }
-      rules.erase(rules.begin() + static_cast<std::ptrdiff_t>(kept), rules.end());
-    }
-    result_.rule_set.active.reserve(kept);
-    for (std::size_t i = 0; i < kept; ++i) {
-      if (enabled[i]) result_.rule_set.active.push_back(&rules[i]);
+    rules.reserve(n);
+    result_.rule_set.active.reserve(n);
+    for (const std::size_t i : order) {
+      if (!compiled_ok[i]) continue;
+      rules.push_back(std::move(compiled_rules[i]));
+      if (!drafts_[i].disabled_by) result_.rule_set.active.push_back(&rules.back());
     }
     return std::move(result_);
   }
@@ -293,8 +271,7 @@ class Checker {
     for (const auto& f : files_) {
       if (f.path == loc.file && f.text) text = *f.text;
     }
-    (error_sink_ != nullptr ? *error_sink_ : result_.errors)
-        .push_back(make_diagnostic(text, loc, std::move(message)));
+    result_.errors.push_back(make_diagnostic(text, loc, std::move(message)));
   }
 
   void merge_file(std::size_t file_index) {
@@ -305,7 +282,8 @@ class Checker {
       return;
     }
     std::size_t position = 0;
-    for (const auto& item : file.items) {
+    for (std::size_t k = 0; k < file.items.size(); ++k) {
+      const ast::Item& item = file.items[k];
       if (const auto* rule = std::get_if<ast::Rule>(&item)) {
         std::size_t slot = 0;
         if (const auto i = draft_index_->find(rule->name, drafts_, slot); i != DraftIndex::kEmpty) {
@@ -316,6 +294,7 @@ class Checker {
         draft_index_->insert(slot, static_cast<std::uint32_t>(drafts_.size()));
         RuleDraft& draft = drafts_.emplace_back();
         draft.original = rule;
+        if (owned_ != nullptr) draft.releasable = std::get_if<ast::Rule>(&(*owned_)[file_index].items[k]);
         draft.file_index = file_index;
         draft.position = position++;
       } else if (const auto* ov = std::get_if<ast::Override>(&item)) {
@@ -936,6 +915,13 @@ class Checker {
     return ok;
   }
 
+  // After a rule is compiled nothing reads its syntax tree again (every override and
+  // duplicate was merged before compiling; errors copy their locations).
+  static void release_syntax(RuleDraft& draft) {
+    draft.changed.reset();
+    if (draft.releasable != nullptr) *draft.releasable = ast::Rule{};
+  }
+
   static constexpr std::size_t kMaxConditionNodes = 10000;
   void reset_budget(const ast::Location& root) {
     nodes_compiled_ = 0;
@@ -944,8 +930,8 @@ class Checker {
   }
 
   const std::vector<ast::File>& files_;
+  std::vector<ast::File>* owned_ = nullptr;  // the same files, when the checker may release them
   CheckResult result_;
-  std::vector<Diagnostic>* error_sink_ = nullptr;  // while compiling a rule: its errors
   std::size_t nodes_compiled_ = 0;
   bool budget_exceeded_ = false;
   ast::Location budget_root_;
@@ -964,5 +950,10 @@ class Checker {
 }  // namespace
 
 CheckResult check_rule_files(const std::vector<ast::File>& files) { return Checker(files).run(); }
+
+CheckResult check_rule_files(std::vector<ast::File>&& files) {
+  std::vector<ast::File> owned = std::move(files);
+  return Checker(owned).run();
+}
 
 }  // namespace lcrules

@@ -132,7 +132,7 @@ LoadResult load_rule_set(const std::vector<RuleFileRef>& files) {
     }
     parsed.push_back(std::move(*parse.file));
   }
-  auto checked = check_rule_files(parsed);
+  auto checked = check_rule_files(std::move(parsed));
   for (const auto& d : checked.errors) result.errors.push_back(format(d));
   if (result.errors.empty()) result.rule_set = std::move(checked.rule_set);
   return result;

@@ -71,7 +71,7 @@ void BM_LoadRules(benchmark::State& state) {
   for (auto _ : state) {
     std::vector<ast::File> files;
     files.push_back(parse_or_die(text, "gen.rules"));
-    auto checked = check_rule_files(files);
+    auto checked = check_rule_files(std::move(files));
     if (!checked.errors.empty()) throw std::runtime_error(format(checked.errors.front()));
     benchmark::DoNotOptimize(checked.rule_set.active.data());
   }

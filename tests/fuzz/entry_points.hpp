@@ -167,6 +167,18 @@ inline void rules_one_input(const std::uint8_t* data, std::size_t size) {
     files.push_back(std::move(*parsed.file));
   }
   CheckResult checked = check_rule_files(files);
+  {
+    // The loader's form frees each syntax tree once its rule is compiled: same errors, same rules.
+    CheckResult consumed = check_rule_files(std::vector<ast::File>(files));
+    require(consumed.errors.size() == checked.errors.size(), "consuming check: error count");
+    for (std::size_t i = 0; i < checked.errors.size(); ++i)
+      require(format(consumed.errors[i]) == format(checked.errors[i]), "consuming check: errors");
+    require(consumed.rule_set.rules.size() == checked.rule_set.rules.size() &&
+                consumed.rule_set.active.size() == checked.rule_set.active.size(),
+            "consuming check: rules");
+    for (std::size_t i = 0; i < checked.rule_set.rules.size(); ++i)
+      require(consumed.rule_set.rules[i].name == checked.rule_set.rules[i].name, "consuming check: order");
+  }
   for (const auto& e : checked.errors) (void)format(e);
   if (!checked.errors.empty()) return;
   for (const auto* rule : checked.rule_set.active)

@@ -19,8 +19,15 @@ std::string first_error(const fs::path& file) {
   if (parsed.error) return lcrules::headline(*parsed.error);
   std::vector<lcrules::ast::File> files;
   files.push_back(std::move(*parsed.file));
-  auto checked = lcrules::check_rule_files(files);
-  return checked.errors.empty() ? std::string() : lcrules::headline(checked.errors.front());
+  auto kept = lcrules::check_rule_files(files);
+  // The loader's form, which frees each syntax tree as it goes, must report the same.
+  auto consumed = lcrules::check_rule_files(std::move(files));
+  std::vector<std::string> kept_errors, consumed_errors;
+  for (const auto& e : kept.errors) kept_errors.push_back(lcrules::format(e));
+  for (const auto& e : consumed.errors) consumed_errors.push_back(lcrules::format(e));
+  CHECK(kept_errors == consumed_errors);
+  CHECK(kept.rule_set.rules.size() == consumed.rule_set.rules.size());
+  return kept.errors.empty() ? std::string() : lcrules::headline(kept.errors.front());
 }
 
 std::vector<fs::path> cases(const char* folder) {
