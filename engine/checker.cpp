@@ -150,7 +150,7 @@ class DraftIndex {
 };
 
 std::string where(const ast::Location& loc) {
-  return loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column);
+  return loc.file.str() + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column);
 }
 
 // Scans `(?<name>`, `(?P<name>` and `(?'name'` group names out of a Perl pattern.

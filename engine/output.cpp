@@ -80,7 +80,9 @@ std::string rule_ref(const CompiledRule* r) {
 
 }  // namespace
 
-std::string location_text(const ast::Location& loc) { return loc.file + ":" + std::to_string(loc.line); }
+std::string location_text(const ast::Location& loc) {
+  return loc.file.str() + ":" + std::to_string(loc.line);
+}
 
 std::string summary_line(const Decision& d) {
   std::string out = d.context + ": " + d.cluster + ", " + (d.local ? "local" : "remote");

@@ -18,7 +18,7 @@ namespace {
 // Bump when the encoding changes. The binary's size and modification time are in the key
 // too, so a rebuilt lcrules never reads an entry of an older build; this number keeps
 // entries apart when they are equal by chance.
-constexpr std::uint64_t kFormat = 3;
+constexpr std::uint64_t kFormat = 4;
 constexpr std::string_view kMagic{"lcrules-ruleset\n", 16};
 
 // Condition nodes and interpolations nest; a rule set nested deeper than this is not cached
@@ -34,7 +34,7 @@ constexpr std::size_t kMinRuleBytes = 16;
 // The encoder and decoder below must name every member of these types. When one changes,
 // its size changes with it (on the compilers the project builds with): update both and
 // kFormat, then the sizes here.
-static_assert(sizeof(void*) != 8 || sizeof(ast::Location) == 56,
+static_assert(sizeof(void*) != 8 || sizeof(ast::Location) == 32,
               "ast::Location changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(FactRef) == 72, "FactRef changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(CompiledReference) == 96,
@@ -48,10 +48,10 @@ static_assert(sizeof(void*) != 8 || sizeof(CompiledStringTest) == 80,
 static_assert(sizeof(void*) != 8 || sizeof(CompiledList) == 56, "CompiledList changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(CompiledCommand) == 296,
               "CompiledCommand changed: update ruleset_cache");
-static_assert(sizeof(void*) != 8 || sizeof(ConditionNode) == 272,
+static_assert(sizeof(void*) != 8 || sizeof(ConditionNode) == 248,
               "ConditionNode changed: update ruleset_cache");
-static_assert(sizeof(void*) != 8 || sizeof(CompiledSet) == 128, "CompiledSet changed: update ruleset_cache");
-static_assert(sizeof(void*) != 8 || sizeof(CompiledRule) == 312,
+static_assert(sizeof(void*) != 8 || sizeof(CompiledSet) == 104, "CompiledSet changed: update ruleset_cache");
+static_assert(sizeof(void*) != 8 || sizeof(CompiledRule) == 264,
               "CompiledRule changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(docpath::PathStep) == 48,
               "docpath::PathStep changed: update ruleset_cache");
@@ -102,9 +102,9 @@ class Writer : public cache_codec::ByteWriter {
   }
 
   void location(const ast::Location& loc) {
-    auto [it, added] = files_.try_emplace(loc.file, files_.size());
+    auto [it, added] = files_.try_emplace(loc.file.str(), files_.size());
     u64(it->second);
-    if (added) str(loc.file);
+    if (added) str(loc.file.str());
     u64(loc.line);
     u64(loc.column);
     u64(loc.offset);
@@ -275,6 +275,10 @@ class Reader : public cache_codec::ByteReader {
     if (!boolean()) return std::nullopt;
     return f64();
   }
+  static std::uint32_t to_u32(std::uint64_t v) {
+    if (v > UINT32_MAX) throw Malformed{"a location is out of range"};
+    return static_cast<std::uint32_t>(v);
+  }
   int to_int(std::int64_t v) {
     if (v < INT32_MIN || v > INT32_MAX) throw Malformed{"an integer is out of range"};
     return static_cast<int>(v);
@@ -288,10 +292,10 @@ class Reader : public cache_codec::ByteReader {
     } else if (index > files_.size()) {
       throw Malformed{"a location names an unknown file"};
     }
-    loc.file = files_[static_cast<std::size_t>(index)];
-    loc.line = u64();
-    loc.column = u64();
-    loc.offset = u64();
+    loc.file = files_[static_cast<std::size_t>(index)];  // shared by every location in the file
+    loc.line = to_u32(u64());
+    loc.column = to_u32(u64());
+    loc.offset = to_u32(u64());
     return loc;
   }
 
@@ -453,7 +457,7 @@ class Reader : public cache_codec::ByteReader {
     if (depth >= kMaxDepth) throw Malformed{"conditions nest too deeply"};
   }
 
-  std::vector<std::string> files_;
+  std::vector<ast::SourceName> files_;
 };
 
 }  // namespace

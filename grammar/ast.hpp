@@ -3,19 +3,49 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 namespace lcrules::ast {
 
+// The name of a rule file as locations carry it: shared, not copied. A rule holds a dozen
+// locations, and the paths of real rule files are longer than a std::string keeps inline.
+class SourceName {
+ public:
+  SourceName() = default;
+  SourceName(std::string name)  // NOLINT: implicit, a path is a source name
+      : name_(std::make_shared<const std::string>(std::move(name))) {}
+  SourceName(const char* name) : SourceName(std::string(name)) {}  // NOLINT: as above
+
+  const std::string& str() const { return name_ ? *name_ : empty_name(); }
+  operator const std::string&() const { return str(); }  // NOLINT: reads as the path it is
+  bool empty() const { return str().empty(); }
+
+  friend bool operator==(const SourceName& a, const SourceName& b) {
+    return a.name_ == b.name_ || a.str() == b.str();
+  }
+  friend bool operator==(const SourceName& a, std::string_view b) { return a.str() == b; }
+  friend bool operator<(const SourceName& a, const SourceName& b) { return a.str() < b.str(); }
+
+ private:
+  static const std::string& empty_name() {
+    static const std::string empty;
+    return empty;
+  }
+  std::shared_ptr<const std::string> name_;
+};
+
+// Lines, columns and offsets fit 32 bits: the parser refuses files of 4 GiB or more.
 struct Location {
-  std::string file;        // path as given by the loader
-  std::size_t line = 0;    // 1-based
-  std::size_t column = 0;  // 1-based, in bytes
-  std::size_t offset = 0;  // byte offset in the file, for source excerpts
+  SourceName file;           // path as given by the loader
+  std::uint32_t line = 0;    // 1-based
+  std::uint32_t column = 0;  // 1-based, in bytes
+  std::uint32_t offset = 0;  // byte offset in the file, for source excerpts
 };
 
 struct Template;

@@ -89,7 +89,7 @@ Diagnostic make_diagnostic(std::string_view text, const ast::Location& loc, std:
 }
 
 std::string headline(const Diagnostic& d) {
-  return d.loc.file + ":" + std::to_string(d.loc.line) + ":" + std::to_string(d.loc.column) +
+  return d.loc.file.str() + ":" + std::to_string(d.loc.line) + ":" + std::to_string(d.loc.column) +
          ": error: " + d.message;
 }
 

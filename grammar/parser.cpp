@@ -269,9 +269,13 @@ struct conversion_error {
 // temporary and moved, and strings are assigned straight from the text.
 class Converter {
  public:
-  Converter(const std::string& path, const char* text) : path_(path), text_(text) {}
+  Converter(ast::SourceName path, const char* text) : path_(std::move(path)), text_(text) {}
 
-  ast::Location loc(const Node& n) const { return ast::Location{path_, n.line(), n.column(), n.byte(text_)}; }
+  // parse_rules refuses texts of 4 GiB or more, so positions fit 32 bits.
+  ast::Location loc(const Node& n) const {
+    return ast::Location{path_, static_cast<std::uint32_t>(n.line()), static_cast<std::uint32_t>(n.column()),
+                         static_cast<std::uint32_t>(n.byte(text_))};
+  }
 
   ast::File file(const Tree& tree) {
     ast::File f;
@@ -311,8 +315,8 @@ class Converter {
   }
 
  private:
-  const std::string& path_;
-  const char* text_;  // the start of the parsed text (byte offsets count from it)
+  ast::SourceName path_;  // one shared name for every location in the file
+  const char* text_;      // the start of the parsed text (byte offsets count from it)
 
   static int to_int(const Node& n) {
     std::string_view text = n.string_view();
@@ -760,7 +764,7 @@ std::size_t first_bad_byte(std::string_view text) {
 }
 
 ast::Location location_of(std::string_view text, std::size_t offset, const std::string& path) {
-  ast::Location loc{path, 1, 1, offset};
+  ast::Location loc{path, 1, 1, static_cast<std::uint32_t>(offset)};
   std::size_t line_start = 0;
   for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
     if (text[i] == '\n') {
@@ -768,7 +772,7 @@ ast::Location location_of(std::string_view text, std::size_t offset, const std::
       line_start = i + 1;
     }
   }
-  loc.column = offset - line_start + 1;
+  loc.column = static_cast<std::uint32_t>(offset - line_start + 1);
   return loc;
 }
 
@@ -781,6 +785,8 @@ bool is_byte_message(std::string_view m) {
 ParseResult parse_rules(std::string text, const std::string& path) {
   ParseResult result;
   try {
+    // Line and column numbers and offsets fit 32 bits.
+    if (text.size() >= UINT32_MAX) throw std::bad_alloc();
     auto shared = std::make_shared<const std::string>(std::move(text));
     const std::string& t = *shared;
     const std::size_t bad = first_bad_byte(t);
@@ -791,7 +797,6 @@ ParseResult parse_rules(std::string text, const std::string& path) {
     try {
       pegtl::memory_input<pegtl::tracking_mode::eager, pegtl::eol::lf_crlf> in(t.data(), t.size(), path);
       g::parse_state state;
-      if (t.size() >= UINT32_MAX) throw std::bad_alloc();  // line and column numbers fit 32 bits
       // The generated benchmark rules need a node for about every 7 bytes; unused capacity
       // costs nothing, as it is not initialised.
       Tree tree(t.size() / 4 + 64);
@@ -815,8 +820,11 @@ ParseResult parse_rules(std::string text, const std::string& path) {
           (bad < pos.byte || (bad == pos.byte && !is_byte_message(e.message())))) {
         byte_error();
       } else {
-        result.error =
-            make_diagnostic(t, ast::Location{path, pos.line, pos.column, pos.byte}, std::string(e.message()));
+        result.error = make_diagnostic(
+            t,
+            ast::Location{path, static_cast<std::uint32_t>(pos.line), static_cast<std::uint32_t>(pos.column),
+                          static_cast<std::uint32_t>(pos.byte)},
+            std::string(e.message()));
       }
     } catch (const conversion_error& e) {
       result.error = make_diagnostic(t, e.loc, e.message);

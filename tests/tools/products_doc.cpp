@@ -163,8 +163,8 @@ std::string images(const CompiledRule& r, bool generic = false) {
 }
 
 std::string file_of(const CompiledRule& r) {
-  const auto slash = r.loc.file.rfind('/');
-  return slash == std::string::npos ? r.loc.file : r.loc.file.substr(slash + 1);
+  const auto slash = r.loc.file.str().rfind('/');
+  return slash == std::string::npos ? r.loc.file.str() : r.loc.file.str().substr(slash + 1);
 }
 
 std::string generate(const RuleSet& rules) {
