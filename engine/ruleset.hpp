@@ -75,11 +75,10 @@ struct CompiledTemplate {
   bool is_literal() const { return parts.empty() || (parts.size() == 1 && parts[0].index() == 0); }
 };
 
-// A compiled regular expression, or a pattern compiled on first use. The checker compiles
-// every pattern (a bad one is a load error); a rule set decoded from the cache
-// (engine/ruleset_cache.hpp) holds patterns that compiled when it was written and defers
-// compiling them, since most evaluations use few of them. Copies share the compiled form;
-// first use from several threads compiles once.
+// A regular expression compiled on first use. The checker compiles every pattern once to
+// report a bad one as a load error, then keeps only the pattern, as a rule set decoded
+// from the cache (engine/ruleset_cache.hpp) does: most evaluations use few of a set's
+// regexes. Copies share the compiled form; first use from several threads compiles once.
 class RegexHandle {
  public:
   RegexHandle() = default;
