@@ -257,10 +257,17 @@ class Checker {
     auto& rules = result_.rule_set.rules;
     rules.reserve(n);
     result_.rule_set.active.reserve(n);
+    std::vector<std::uint32_t> slot_of(n, UINT32_MAX);
     for (const std::size_t i : order) {
       if (!compiled_ok[i]) continue;
+      slot_of[i] = static_cast<std::uint32_t>(rules.size());
       rules.push_back(std::move(compiled_rules[i]));
       if (!drafts_[i].disabled_by) result_.rule_set.active.push_back(&rules.back());
+    }
+    auto& allocation_order = result_.rule_set.allocation_order;
+    allocation_order.reserve(rules.size());
+    for (const std::uint32_t slot : slot_of) {
+      if (slot != UINT32_MAX) allocation_order.push_back(slot);
     }
     return std::move(result_);
   }

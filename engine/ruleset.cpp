@@ -35,4 +35,11 @@ const boost::regex& RegexHandle::operator*() const {
 
 boost::regex::flag_type RegexHandle::flags() const { return state_->flags; }
 
+RuleSet::~RuleSet() {
+  if (allocation_order.size() != rules.size()) return;
+  for (const std::uint32_t i : allocation_order) {
+    const CompiledRule released = std::move(rules[i]);  // what it owns is freed here
+  }
+}
+
 }  // namespace lcrules
