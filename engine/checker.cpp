@@ -674,9 +674,9 @@ class Checker {
               ok = false;
               return;
             }
-          } else if constexpr (std::is_same_v<T, ast::CommandPredicate>) {
+          } else if constexpr (std::is_same_v<T, ast::Box<ast::CommandPredicate>>) {
             node.kind = ConditionNode::Kind::Command;
-            auto cmd = compile_command(n, scope, under_not);
+            auto cmd = compile_command(*n, scope, under_not);
             if (!cmd) {
               ok = false;
               return;

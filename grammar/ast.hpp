@@ -131,6 +131,30 @@ struct CommandPredicate {
   CommandTest test;
 };
 
+// A value kept on the heap with value semantics (a copy copies the value). For a large,
+// rare alternative of a variant, which would otherwise set the size of every alternative.
+template <typename T>
+class Box {
+ public:
+  Box() : value_(std::make_unique<T>()) {}
+  Box(const Box& other) : value_(other.value_ ? std::make_unique<T>(*other.value_) : nullptr) {}
+  Box(Box&&) noexcept = default;
+  Box& operator=(const Box& other) {
+    if (this != &other) value_ = other.value_ ? std::make_unique<T>(*other.value_) : nullptr;
+    return *this;
+  }
+  Box& operator=(Box&&) noexcept = default;
+  ~Box() = default;
+
+  T& operator*() { return *value_; }
+  const T& operator*() const { return *value_; }
+  T* operator->() { return value_.get(); }
+  const T* operator->() const { return value_.get(); }
+
+ private:
+  std::unique_ptr<T> value_;
+};
+
 struct MacroCall {
   std::string name;
 };
@@ -148,8 +172,9 @@ struct Negation {
 };
 
 struct Condition {
+  // Commands are boxed: a CommandPredicate is larger than the other predicates together.
   std::variant<Conjunction, Disjunction, Negation, FactPredicate, IsSetPredicate, ExistsPredicate,
-               CommandPredicate, MacroCall>
+               Box<CommandPredicate>, MacroCall>
       node;
   Location loc;
 };

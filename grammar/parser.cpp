@@ -59,8 +59,9 @@ inline constexpr bool is_folded = contains<Rule, folded>::value;
 template <typename Rule>
 inline constexpr bool is_node = is_stored<Rule> || is_folded<Rule>;
 template <typename Rule>
-inline constexpr bool is_item = contains<Rule, pegtl::type_list<g::rule_item, g::override_item, g::disable_item,
-                                                                g::macro_item, g::list_item>>::value;
+inline constexpr bool is_item =
+    contains<Rule, pegtl::type_list<g::rule_item, g::override_item, g::disable_item, g::macro_item,
+                                    g::list_item>>::value;
 
 // Whether a rule can contain a node within `Level` levels (deeper rules are assumed to).
 template <unsigned Level, typename Subs>
@@ -553,7 +554,7 @@ class Converter {
     } else if (n.is_type<g::exists_predicate>()) {
       template_of(*n.children.at(0), c.node.emplace<ast::ExistsPredicate>().path);
     } else if (n.is_type<g::run_predicate>()) {
-      command(n, c.node.emplace<ast::CommandPredicate>());
+      command(n, *c.node.emplace<ast::Box<ast::CommandPredicate>>());
     } else if (n.is_type<g::macro_call>()) {
       c.node.emplace<ast::MacroCall>().name = n.string_view();
     }

@@ -215,7 +215,7 @@ TEST_CASE("predicates", "[grammar]") {
     ast::Condition c =
         when_of(R"(run ["minikube", "profile", "list"] timeout 500ms cache 10m env ["MINIKUBE_HOME", "HOME"])"
                 "\n  json \".valid[].Config.Nodes[]\" as \"${item.IP}:${item.Port}\" == \"x\"");
-    const auto& cmd = std::get<ast::CommandPredicate>(c.node);
+    const auto& cmd = *std::get<ast::Box<ast::CommandPredicate>>(c.node);
     REQUIRE(cmd.argv.size() == 3);
     CHECK(cmd.argv[2].literal() == "list");
     CHECK(cmd.argv_loc.column == 19);
@@ -232,16 +232,17 @@ TEST_CASE("predicates", "[grammar]") {
     REQUIRE(cmd.test.test);
     CHECK(cmd.test.test->op == ast::Op::Equal);
 
-    CHECK(std::get<ast::CommandPredicate>(when_of(R"(run ["true"] succeeds)").node).test.kind ==
+    CHECK((*std::get<ast::Box<ast::CommandPredicate>>(when_of(R"(run ["true"] succeeds)").node)).test.kind ==
           ast::CommandTest::Kind::Succeeds);
-    const auto exits = std::get<ast::CommandPredicate>(when_of(R"(run ["false"] exits 3)").node);
+    const auto exits = (*std::get<ast::Box<ast::CommandPredicate>>(when_of(R"(run ["false"] exits 3)").node));
     CHECK(exits.test.kind == ast::CommandTest::Kind::Exits);
     CHECK(exits.test.exit_status == 3);
-    const auto out =
-        std::get<ast::CommandPredicate>(when_of(R"(run ["x"] timeout 2 output contains "y")").node);
+    const auto out = (*std::get<ast::Box<ast::CommandPredicate>>(
+        when_of(R"(run ["x"] timeout 2 output contains "y")").node));
     CHECK(out.test.kind == ast::CommandTest::Kind::Output);
     CHECK(out.timeout_seconds == Approx(2));
-    const auto yaml = std::get<ast::CommandPredicate>(when_of(R"(run ["x"] yaml ".a" matches /b/)").node);
+    const auto yaml =
+        (*std::get<ast::Box<ast::CommandPredicate>>(when_of(R"(run ["x"] yaml ".a" matches /b/)").node));
     CHECK(yaml.test.kind == ast::CommandTest::Kind::Yaml);
     CHECK_FALSE(yaml.test.projection);
   }
