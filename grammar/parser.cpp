@@ -2,7 +2,6 @@
 // tree into the syntax tree of ast.hpp.
 #include "grammar/parser.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
@@ -58,10 +57,6 @@ template <typename Rule>
 inline constexpr bool is_folded = contains<Rule, folded>::value;
 template <typename Rule>
 inline constexpr bool is_node = is_stored<Rule> || is_folded<Rule>;
-template <typename Rule>
-inline constexpr bool is_item =
-    contains<Rule, pegtl::type_list<g::rule_item, g::override_item, g::disable_item, g::macro_item,
-                                    g::list_item>>::value;
 
 // Whether a rule can contain a node within `Level` levels (deeper rules are assumed to).
 template <unsigned Level, typename Subs>
@@ -104,22 +99,12 @@ struct FlatNode {
 // `nodes` and `marks` are used as stacks: their first `size` / `depth` elements are live,
 // and they grow by doubling; pushing and truncating stay inline and never free. The nodes
 // are not initialised when allocated (only the pages actually used get touched).
-struct Tree;
-// Converts a top-level item as soon as it has been parsed (its nodes start at `first`).
-struct ItemSink {
-  virtual void item(Tree& t, std::uint32_t first) = 0;
-
- protected:
-  ~ItemSink() = default;
-};
-
 struct Tree {
   std::unique_ptr<FlatNode[]> nodes;
   std::uint32_t capacity = 0;
   std::uint32_t size = 0;
   std::vector<std::uint32_t> marks;  // open rules: the value of `size` when each started
   std::uint32_t depth = 0;
-  ItemSink* sink = nullptr;
 
   explicit Tree(std::size_t expected) { reserve(expected); }
 
@@ -177,14 +162,6 @@ struct tree_control : g::control<Rule> {
         n.folded = k + 1 < n.next && t.nodes[k + 1].next == n.next;
       } else {
         n.end = in.current();
-      }
-      // A top-level item is final once parsed (what follows it, `sp`, cannot fail): it is
-      // converted now and its nodes dropped, so the tree never holds more than one item.
-      if constexpr (is_item<Rule>) {
-        if (t.sink != nullptr) {
-          t.sink->item(t, k);
-          t.size = k;
-        }
       }
     }
   }
@@ -300,45 +277,41 @@ class Converter {
                          static_cast<std::uint32_t>(n.byte(text_))};
   }
 
-  // The top-level nodes left in `tree` (items not converted while parsing, the version).
-  void file(const Tree& tree, ast::File& f) {
+  ast::File file(const Tree& tree) {
+    ast::File f;
+    f.path = path_;
     const Children top{&tree, 0, tree.size};
     std::size_t items = 0;
     for (const auto& c : top) {
       if (!c->is_type<g::version_number>()) ++items;
     }
-    f.items.reserve(f.items.size() + items);
+    f.items.reserve(items);
     for (const auto& c : top) {
       if (c->is_type<g::version_number>()) {
         f.version = to_int(*c);
         f.version_loc = loc(*c);
-      } else {
-        item(*c, f);
+      } else if (c->is_type<g::rule_item>()) {
+        rule(*c, f.items.emplace_back(std::in_place_type<ast::Rule>));
+      } else if (c->is_type<g::override_item>()) {
+        override_item(*c, f.items.emplace_back(std::in_place_type<ast::Override>));
+      } else if (c->is_type<g::disable_item>()) {
+        const Node& name = *c->children.at(0);
+        f.items.emplace_back(ast::Disable{name.string(), loc(name)});
+      } else if (c->is_type<g::macro_item>()) {
+        const Node& name = *c->children.at(0);
+        auto& m = std::get<ast::Macro>(f.items.emplace_back(std::in_place_type<ast::Macro>));
+        m.name = name.string_view();
+        m.loc = loc(name);
+        condition(*c->children.at(1), m.condition);
+      } else if (c->is_type<g::list_item>()) {
+        const Node& name = *c->children.at(0);
+        auto& l = std::get<ast::List>(f.items.emplace_back(std::in_place_type<ast::List>));
+        l.name = name.string_view();
+        l.loc = loc(name);
+        argv(*c->children.at(1), l.items);
       }
     }
-  }
-
-  void item(const Node& c, ast::File& f) {
-    if (c.is_type<g::rule_item>()) {
-      rule(c, f.items.emplace_back(std::in_place_type<ast::Rule>));
-    } else if (c.is_type<g::override_item>()) {
-      override_item(c, f.items.emplace_back(std::in_place_type<ast::Override>));
-    } else if (c.is_type<g::disable_item>()) {
-      const Node& name = *c.children.at(0);
-      f.items.emplace_back(ast::Disable{name.string(), loc(name)});
-    } else if (c.is_type<g::macro_item>()) {
-      const Node& name = *c.children.at(0);
-      auto& m = std::get<ast::Macro>(f.items.emplace_back(std::in_place_type<ast::Macro>));
-      m.name = name.string_view();
-      m.loc = loc(name);
-      condition(*c.children.at(1), m.condition);
-    } else if (c.is_type<g::list_item>()) {
-      const Node& name = *c.children.at(0);
-      auto& l = std::get<ast::List>(f.items.emplace_back(std::in_place_type<ast::List>));
-      l.name = name.string_view();
-      l.loc = loc(name);
-      argv(*c.children.at(1), l.items);
-    }
+    return f;
   }
 
  private:
@@ -773,32 +746,6 @@ class Converter {
   }
 };
 
-// Converts each item while the file is parsed. The first error it meets (conversion_error
-// or any other exception) is kept and rethrown once the whole text has parsed, where the
-// whole tree used to be converted, so a later syntax or byte error still comes first.
-class ItemConverter final : public ItemSink {
- public:
-  ItemConverter(Converter& converter, ast::File& file) : converter_(converter), file_(file) {}
-
-  void item(Tree& t, std::uint32_t first) override {
-    if (error_) return;
-    try {
-      converter_.item(Node(&t, first), file_);
-    } catch (...) {
-      error_ = std::current_exception();
-    }
-  }
-
-  void rethrow() const {
-    if (error_) std::rethrow_exception(error_);
-  }
-
- private:
-  Converter& converter_;
-  ast::File& file_;
-  std::exception_ptr error_;
-};
-
 // The first NUL byte or invalid UTF-8 sequence, or npos.
 std::size_t first_bad_byte(std::string_view text) {
   std::size_t i = 0;
@@ -829,9 +776,6 @@ ast::Location location_of(std::string_view text, std::size_t offset, const std::
   return loc;
 }
 
-// The parse tree's first capacity, in nodes (32 bytes each): an item rarely needs more.
-constexpr std::size_t kInitialNodes = 2048;
-
 bool is_byte_message(std::string_view m) {
   return m == g::kNulMessage || m.substr(0, std::string_view(g::kUtf8Message).size()) == g::kUtf8Message;
 }
@@ -855,14 +799,8 @@ ParseResult parse_rules(std::string text, const std::string& path) {
       g::parse_state state;
       // The generated benchmark rules need a node for about every 7 bytes; unused capacity
       // costs nothing, as it is not initialised.
-      // The tree holds one item at a time (see tree_control::success); it grows as needed.
-      Tree tree(std::min<std::size_t>(t.size() / 4 + 64, kInitialNodes));
+      Tree tree(t.size() / 4 + 64);
       tree.marks.resize(256);
-      ast::File file;
-      file.path = path;
-      Converter converter(path, t.data());
-      ItemConverter items(converter, file);
-      tree.sink = &items;
       const bool ok = pegtl::parse<g::file, pegtl::nothing, tree_control>(in, state, tree);
       if (bad != std::string_view::npos) {
         byte_error();
@@ -872,8 +810,8 @@ ParseResult parse_rules(std::string text, const std::string& path) {
         result.error = make_diagnostic(t, location_of(t, 0, path), "cannot parse this file");
         return result;
       }
-      items.rethrow();
-      converter.file(tree, file);
+      Converter converter(path, t.data());
+      ast::File file = converter.file(tree);
       file.text = shared;
       result.file = std::move(file);
     } catch (const pegtl::parse_error& e) {
