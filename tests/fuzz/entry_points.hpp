@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@
 #include "engine/docpath.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/kubeconfig.hpp"
+#include "engine/kubeconfig_cache.hpp"
 #include "engine/output.hpp"
 #include "engine/ruleset_cache.hpp"
 #include "engine/skaffold_config.hpp"
@@ -308,6 +310,74 @@ inline void ruleset_cache_one_input(const std::uint8_t* data, std::size_t size) 
   const auto again = ruleset_cache::decode(ruleset_cache::make_entry("fuzz", canonical), "fuzz", &why);
   require(again.has_value(), "a decoded rule set's encoding decodes");
   require(ruleset_cache::encode_body(*again) == canonical, "encoding a decoded rule set is lossless");
+}
+
+// Resolves every context a kubeconfig names, its current context and one it does not name.
+inline void resolve_all(const Kubeconfig& kc) {
+  std::vector<std::string> names = kc.context_names();
+  if (kc.current_context()) names.push_back(*kc.current_context());
+  names.push_back("not-in-the-kubeconfig");
+  for (const auto& name : names) {
+    const KubeContext c = kc.resolve(name);
+    require(c.name == name, "resolve keeps the name");
+    require(!c.cluster_found || c.cluster_ref, "a found cluster was named");
+    if (c.server) (void)parse_server_url(*c.server);
+  }
+}
+
+// Kubeconfig::encode's bytes: the body of a kubeconfig cache entry.
+inline std::string kubeconfig_body(const Kubeconfig& kc) {
+  cache_codec::ByteWriter out;
+  kc.encode(out);
+  return out.take();
+}
+
+// What holds for a decoded kubeconfig: it names each of its contexts once, every one of
+// them defined; they resolve; and its cache entry decodes to a kubeconfig encoding to the
+// same bytes, with the same files and contexts.
+inline void check_decoded_kubeconfig(const Kubeconfig& kc) {
+  const std::vector<std::string> names = kc.context_names();
+  std::set<std::string> seen;
+  for (const auto& name : names) {
+    require(kc.resolve(name).in_kubeconfig, "a listed context is defined");
+    require(seen.insert(name).second, "a context is listed once");
+  }
+  resolve_all(kc);
+  const std::string canonical = kubeconfig_body(kc);
+  const std::string entry = kubeconfig_cache::encode(kc, "fuzz");
+  const std::string_view key("fuzz");
+  std::string why;
+  const auto again = kubeconfig_cache::decode(entry, &key, &why);
+  require(again.has_value(), "a decoded kubeconfig's entry decodes");
+  require(kubeconfig_body(*again) == canonical, "encoding a decoded kubeconfig is lossless");
+  require(kubeconfig_cache::encode(*again, "fuzz") == entry, "a decoded kubeconfig's entry is stable");
+  require(again->files_read() == kc.files_read() && again->current_context() == kc.current_context() &&
+              again->context_names() == names,
+          "a decoded kubeconfig's entry keeps its files and contexts");
+}
+
+// The kubeconfig cache's decoder: the input is an entry's body, read as
+// kubeconfig_cache::decode reads what follows the header (the header's magic and format
+// are private to the cache, and its checksum keeps other bytes from the decoder). Any bytes
+// decode or are refused with a reason; what decodes passes check_decoded_kubeconfig (as
+// with the rule-set cache, the input itself need not be the canonical body). The input as
+// a whole entry, for any key, goes through kubeconfig_cache::decode too.
+inline void kubeconfig_cache_one_input(const std::uint8_t* data, std::size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  std::string why;
+  try {
+    cache_codec::ByteReader in(bytes);
+    const Kubeconfig kc = Kubeconfig::decode(in);
+    if (!in.at_end()) throw cache_codec::CodecError{"bytes after the kubeconfig"};
+    check_decoded_kubeconfig(kc);
+  } catch (const cache_codec::CodecError& e) {
+    why = e.what;
+    require(!why.empty(), "a refused body says why");
+  }
+  why.clear();
+  const auto whole = kubeconfig_cache::decode(bytes, nullptr, &why);
+  require(whole.has_value() || !why.empty(), "a refused entry says why");
+  if (whole) check_decoded_kubeconfig(*whole);
 }
 
 }  // namespace lcrules::fuzz

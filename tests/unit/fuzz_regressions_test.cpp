@@ -70,3 +70,8 @@ TEST_CASE("fuzz regressions and seeds: rule-set cache decoder", "[fuzz]") {
   REQUIRE_FALSE(inputs_of("corpus", "ruleset_cache").empty());
   replay("ruleset_cache", lcrules::fuzz::ruleset_cache_one_input);
 }
+
+TEST_CASE("fuzz regressions and seeds: kubeconfig cache decoder", "[fuzz]") {
+  REQUIRE_FALSE(inputs_of("corpus", "kubeconfig_cache").empty());
+  replay("kubeconfig_cache", lcrules::fuzz::kubeconfig_cache_one_input);
+}
