@@ -424,8 +424,10 @@ Kubeconfig Kubeconfig::decode(cache_codec::ByteReader& in) {
   // Every context in the order list is defined, once (resolve() relies on it).
   if (kc.context_order_.size() != kc.contexts_.size())
     throw cache_codec::CodecError{"contexts do not match their order"};
+  std::set<std::string_view> listed;
   for (const auto& name : kc.context_order_) {
-    if (!kc.contexts_.count(name)) throw cache_codec::CodecError{"contexts do not match their order"};
+    if (!kc.contexts_.count(name) || !listed.insert(name).second)
+      throw cache_codec::CodecError{"contexts do not match their order"};
   }
   return kc;
 }
