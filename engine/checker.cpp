@@ -405,6 +405,10 @@ class Checker {
 
   // Compiles `t` into `out` (empty), in place; on failure (false) the caller discards `out`.
   bool compile_template(const ast::Template& t, const Scope& scope, CompiledTemplate& out) {
+    if (t.is_literal()) {  // the text alone (see CompiledTemplate)
+      if (!t.parts.empty()) out.spelling = std::get<std::string>(t.parts[0]);
+      return true;
+    }
     out.parts.reserve(t.parts.size());
     bool ok = true;
     for (const auto& part : t.parts) {

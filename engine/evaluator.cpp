@@ -66,7 +66,7 @@ const std::string kEmpty;
 
 // The text of a template that interpolates nothing, without rendering (copying) it.
 inline const std::string* literal_text(const CompiledTemplate& t) {
-  if (t.parts.empty()) return &kEmpty;
+  if (t.parts.empty()) return &t.spelling;
   if (t.parts.size() == 1) return std::get_if<std::string>(&t.parts[0]);
   return nullptr;
 }
@@ -428,6 +428,10 @@ class Evaluation {
   // Renders a template. False when it reads an absent fact without a default; `missing`
   // then names the fact.
   bool render(const CompiledTemplate& t, std::string& out, std::string* missing) {
+    if (t.parts.empty()) {
+      out = t.spelling;
+      return true;
+    }
     out.clear();
     for (const auto& part : t.parts) {
       if (const auto* lit = std::get_if<std::string>(&part)) {

@@ -69,8 +69,10 @@ struct CompiledReference {
   ast::Reference::Modifier modifier = ast::Reference::Modifier::None;
   std::shared_ptr<const CompiledTemplate> argument;
 };
+// A string with references. A template that references nothing (most of them) keeps its
+// text in `spelling` alone, with no parts: no vector to allocate, no second copy.
 struct CompiledTemplate {
-  std::vector<std::variant<std::string, CompiledReference>> parts;
+  std::vector<std::variant<std::string, CompiledReference>> parts;  // empty: the text is `spelling`
   std::string spelling;  // source-like text for explanations: "${env.HOME}/.minikube"
   bool is_literal() const { return parts.empty() || (parts.size() == 1 && parts[0].index() == 0); }
 };

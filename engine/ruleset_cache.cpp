@@ -18,7 +18,7 @@ namespace {
 // Bump when the encoding changes. The binary's size and modification time are in the key
 // too, so a rebuilt lcrules never reads an entry of an older build; this number keeps
 // entries apart when they are equal by chance.
-constexpr std::uint64_t kFormat = 4;
+constexpr std::uint64_t kFormat = 5;
 constexpr std::string_view kMagic{"lcrules-ruleset\n", 16};
 
 // Condition nodes and interpolations nest; a rule set nested deeper than this is not cached
