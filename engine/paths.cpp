@@ -31,7 +31,7 @@ std::string clean(std::string_view path) {
     if (k > 0) out += '/';
     out += parts[k];
   }
-  if (out.empty()) out = ".";
+  if (out.empty()) out.push_back('.');  // not `out = "."`: g++ 12 -O2 warns falsely (-Wrestrict)
   return out;
 }
 

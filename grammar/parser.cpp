@@ -74,7 +74,7 @@ template <typename Rule, typename... Rules>
 struct index_of<Rule, pegtl::type_list<Rules...>> {
   static constexpr std::size_t value = [] {
     std::size_t i = 0;
-    ((std::is_same_v<Rule, Rules> ? false : (++i, true)) && ...);
+    (void)((std::is_same_v<Rule, Rules> ? false : (++i, true)) && ...);  // stops at Rule
     return i;
   }();
 };

@@ -215,6 +215,19 @@ inline void rules_one_input(const std::uint8_t* data, std::size_t size) {
   }
 }
 
+// Resolves every context a kubeconfig names, its current context and one it does not name.
+inline void resolve_all(const Kubeconfig& kc) {
+  std::vector<std::string> names = kc.context_names();
+  if (kc.current_context()) names.push_back(*kc.current_context());
+  names.push_back("not-in-the-kubeconfig");
+  for (const auto& name : names) {
+    const KubeContext c = kc.resolve(name);
+    require(c.name == name, "resolve keeps the name");
+    require(!c.cluster_found || c.cluster_ref, "a found cluster was named");
+    if (c.server) (void)parse_server_url(*c.server);
+  }
+}
+
 // Kubeconfig: read the input as one kubeconfig file, resolve every context it names (and
 // one it does not), and take their server URLs apart.
 inline void kubeconfig_one_input(const std::uint8_t* data, std::size_t size) {
@@ -226,14 +239,7 @@ inline void kubeconfig_one_input(const std::uint8_t* data, std::size_t size) {
     require(std::string_view(e.what()).find(": error: ") != std::string_view::npos, "errors say error:");
     return;
   }
-  std::vector<std::string> names = kc.context_names();
-  if (kc.current_context()) names.push_back(*kc.current_context());
-  names.push_back("not-in-the-kubeconfig");
-  for (const auto& name : names) {
-    const KubeContext c = kc.resolve(name);
-    require(c.name == name, "resolve keeps the name");
-    if (c.server) (void)parse_server_url(*c.server);
-  }
+  resolve_all(kc);
 }
 
 // Skaffold: the input as ~/.skaffold/config (resolved for a few contexts and for its own
@@ -310,19 +316,6 @@ inline void ruleset_cache_one_input(const std::uint8_t* data, std::size_t size) 
   const auto again = ruleset_cache::decode(ruleset_cache::make_entry("fuzz", canonical), "fuzz", &why);
   require(again.has_value(), "a decoded rule set's encoding decodes");
   require(ruleset_cache::encode_body(*again) == canonical, "encoding a decoded rule set is lossless");
-}
-
-// Resolves every context a kubeconfig names, its current context and one it does not name.
-inline void resolve_all(const Kubeconfig& kc) {
-  std::vector<std::string> names = kc.context_names();
-  if (kc.current_context()) names.push_back(*kc.current_context());
-  names.push_back("not-in-the-kubeconfig");
-  for (const auto& name : names) {
-    const KubeContext c = kc.resolve(name);
-    require(c.name == name, "resolve keeps the name");
-    require(!c.cluster_found || c.cluster_ref, "a found cluster was named");
-    if (c.server) (void)parse_server_url(*c.server);
-  }
 }
 
 // Kubeconfig::encode's bytes: the body of a kubeconfig cache entry.
