@@ -934,7 +934,10 @@ class Checker {
   // duplicate was merged before compiling; errors copy their locations).
   static void release_syntax(RuleDraft& draft) {
     draft.changed.reset();
-    if (draft.releasable != nullptr) *draft.releasable = ast::Rule{};
+    if (draft.releasable != nullptr) {
+      { const ast::Rule released = std::move(*draft.releasable); }  // frees long strings too
+      *draft.releasable = ast::Rule{};                              // nothing moved-from is left in the file
+    }
   }
 
   static constexpr std::size_t kMaxConditionNodes = 10000;

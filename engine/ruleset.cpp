@@ -11,14 +11,6 @@ struct RegexHandle::State {
   std::shared_ptr<const boost::regex> compiled;
 };
 
-RegexHandle::RegexHandle(std::shared_ptr<const boost::regex> compiled) {
-  if (!compiled) return;
-  state_ = std::make_shared<State>();
-  state_->flags = compiled->flags();
-  state_->compiled = std::move(compiled);
-  std::call_once(state_->once, [] {});  // nothing left to do on first use
-}
-
 RegexHandle RegexHandle::deferred(std::string pattern, boost::regex::flag_type flags) {
   RegexHandle h;
   h.state_ = std::make_shared<State>();

@@ -84,7 +84,6 @@ struct CompiledTemplate {
 class RegexHandle {
  public:
   RegexHandle() = default;
-  RegexHandle(std::shared_ptr<const boost::regex> compiled);  // NOLINT: implicit, as the checker assigns it
   static RegexHandle deferred(std::string pattern, boost::regex::flag_type flags);
 
   // Compiles a deferred pattern on first use; boost::regex_error if it does not compile.

@@ -29,7 +29,10 @@ class SourceName {
   friend bool operator==(const SourceName& a, const SourceName& b) {
     return a.name_ == b.name_ || a.str() == b.str();
   }
+  // Exact overloads for the string types, so that no comparison builds a SourceName.
   friend bool operator==(const SourceName& a, std::string_view b) { return a.str() == b; }
+  friend bool operator==(const SourceName& a, const std::string& b) { return a.str() == b; }
+  friend bool operator==(const SourceName& a, const char* b) { return a.str() == b; }
   friend bool operator<(const SourceName& a, const SourceName& b) { return a.str() < b.str(); }
 
  private:
