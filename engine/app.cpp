@@ -117,7 +117,7 @@ struct Executors {
                     ? std::optional(std::chrono::steady_clock::now() +
                                     std::chrono::milliseconds(static_cast<long long>(*opts.deadline * 1000)))
                     : std::nullopt),
-        cache(process, cache_dir, kubeconfig_cache_key(kubeconfig_files)) {
+        cache(process, cache_dir, [&kubeconfig_files] { return kubeconfig_cache_key(kubeconfig_files); }) {
     if (opts.no_exec) {
       active = &no_exec;
     } else if (opts.no_cache) {

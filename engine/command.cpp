@@ -511,7 +511,8 @@ std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); 
 
 }  // namespace
 
-CachingExecutor::CachingExecutor(CommandExecutor& inner, std::string dir, std::string extra_key)
+CachingExecutor::CachingExecutor(CommandExecutor& inner, std::string dir,
+                                 std::function<std::string()> extra_key)
     : inner_(inner), dir_(std::move(dir)), extra_key_(std::move(extra_key)) {}
 
 CommandResult CachingExecutor::run(const CommandRequest& request) {
@@ -540,7 +541,8 @@ CommandResult CachingExecutor::run(const CommandRequest& request) {
   }
   key_json["env"] = std::move(env);
   key_json["extra_env"] = request.extra_env;  // what the child sees (KUBECONFIG)
-  key_json["extra"] = extra_key_;
+  if (!extra_key_value_) extra_key_value_ = extra_key_ ? extra_key_() : std::string();
+  key_json["extra"] = *extra_key_value_;
   std::string key;
   try {
     key = key_json.dump();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -70,16 +71,19 @@ class ProcessExecutor final : public CommandExecutor {
 // A cache of results across runs, in front of another executor. Only requests with a
 // cache_ttl are cached. Entries live under `dir`, written atomically (temp file + rename),
 // keyed by argv, the resolved binary's path and mtime, the declared environment variables
-// and `extra_key` (the kubeconfig files' identities). A corrupt entry is ignored.
+// and what `extra_key` returns (the kubeconfig files' identities). `extra_key` is called
+// once, when the first cacheable command runs: most evaluations run none, and then pay
+// nothing for it. A corrupt entry is ignored.
 class CachingExecutor final : public CommandExecutor {
  public:
-  CachingExecutor(CommandExecutor& inner, std::string dir, std::string extra_key);
+  CachingExecutor(CommandExecutor& inner, std::string dir, std::function<std::string()> extra_key);
   CommandResult run(const CommandRequest& request) override;
 
  private:
   CommandExecutor& inner_;
   std::string dir_;
-  std::string extra_key_;
+  std::function<std::string()> extra_key_;
+  std::optional<std::string> extra_key_value_;
 };
 
 // Refuses every command (--no-exec).

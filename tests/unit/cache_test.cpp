@@ -83,7 +83,7 @@ struct StubExecutor final : CommandExecutor {
 TEST_CASE("a cache hit runs no process", "[cache]") {
   Fixture f;
   ::unsetenv("LCRULES_CACHE_TEST_VAR");
-  CachingExecutor cached(f.processes, f.cache.string(), "kubeconfig-mtimes");
+  CachingExecutor cached(f.processes, f.cache.string(), [] { return std::string("kubeconfig-mtimes"); });
   CommandResult first = cached.run(f.request());
   REQUIRE(first.status == Status::Exited);
   CHECK(first.exit_code == 3);
@@ -112,16 +112,30 @@ TEST_CASE("a cache hit runs no process", "[cache]") {
 
 TEST_CASE("requests without a ttl are not cached", "[cache]") {
   Fixture f;
-  CachingExecutor cached(f.processes, f.cache.string(), "");
+  CachingExecutor cached(f.processes, f.cache.string(), [] { return std::string(""); });
   cached.run(f.request(std::nullopt));
   CommandResult second = cached.run(f.request(std::nullopt));
   CHECK(f.runs() == 2);
   CHECK_FALSE(second.from_cache);
 }
 
+TEST_CASE("the kubeconfig key is worked out once, and only when a cacheable command runs", "[cache]") {
+  Fixture f;
+  int asked = 0;
+  CachingExecutor cached(f.processes, f.cache.string(), [&asked] {
+    ++asked;
+    return std::string("kubeconfig-identities");
+  });
+  cached.run(f.request(std::nullopt));
+  CHECK(asked == 0);
+  cached.run(f.request());
+  CHECK(cached.run(f.request()).from_cache);
+  CHECK(asked == 1);
+}
+
 TEST_CASE("an expired entry is not used", "[cache]") {
   Fixture f;
-  CachingExecutor cached(f.processes, f.cache.string(), "");
+  CachingExecutor cached(f.processes, f.cache.string(), [] { return std::string(""); });
   cached.run(f.request(60s));
   auto files = entries(f.cache);
   REQUIRE(files.size() == 1);
@@ -138,7 +152,7 @@ TEST_CASE("an expired entry is not used", "[cache]") {
 
 TEST_CASE("a declared environment variable's value is part of the key", "[cache]") {
   Fixture f;
-  CachingExecutor cached(f.processes, f.cache.string(), "");
+  CachingExecutor cached(f.processes, f.cache.string(), [] { return std::string(""); });
   ::setenv("LCRULES_CACHE_TEST_VAR", "one", 1);
   CHECK(cached.run(f.request()).out == "value=one\n");
   ::setenv("LCRULES_CACHE_TEST_VAR", "two", 1);
@@ -158,8 +172,8 @@ TEST_CASE("a declared environment variable's value is part of the key", "[cache]
 
 TEST_CASE("the argv and the extra key are part of the key", "[cache]") {
   Fixture f;
-  CachingExecutor a(f.processes, f.cache.string(), "mtimes-a");
-  CachingExecutor b(f.processes, f.cache.string(), "mtimes-b");
+  CachingExecutor a(f.processes, f.cache.string(), [] { return std::string("mtimes-a"); });
+  CachingExecutor b(f.processes, f.cache.string(), [] { return std::string("mtimes-b"); });
   a.run(f.request());
   CHECK_FALSE(b.run(f.request()).from_cache);
   auto other = f.request();
@@ -172,7 +186,7 @@ TEST_CASE("the argv and the extra key are part of the key", "[cache]") {
 
 TEST_CASE("a change of the binary's mtime misses", "[cache]") {
   Fixture f;
-  CachingExecutor cached(f.processes, f.cache.string(), "");
+  CachingExecutor cached(f.processes, f.cache.string(), [] { return std::string(""); });
   cached.run(f.request());
   struct timespec times[2];
   times[0].tv_sec = 1'600'000'000;
@@ -189,7 +203,7 @@ TEST_CASE("a change of the binary's mtime misses", "[cache]") {
 
 TEST_CASE("a corrupt, truncated or foreign entry is ignored and overwritten", "[cache]") {
   Fixture f;
-  CachingExecutor cached(f.processes, f.cache.string(), "");
+  CachingExecutor cached(f.processes, f.cache.string(), [] { return std::string(""); });
   cached.run(f.request());
   auto files = entries(f.cache);
   REQUIRE(files.size() == 1);
@@ -227,7 +241,7 @@ TEST_CASE("only exited results are cached", "[cache]") {
   StubExecutor stub;
   stub.canned.status = Status::TimedOut;
   stub.canned.reason = "timed out after 1s";
-  CachingExecutor cached(stub, f.cache.string(), "");
+  CachingExecutor cached(stub, f.cache.string(), [] { return std::string(""); });
   cached.run(f.request());
   CommandResult r = cached.run(f.request());
   CHECK(stub.calls == 2);
@@ -237,7 +251,7 @@ TEST_CASE("only exited results are cached", "[cache]") {
   // A command that is not found is not cached either (nothing to key it on).
   auto missing = f.request();
   missing.argv = {"lcrules-no-such-command-3f9a"};
-  CachingExecutor real(f.processes, f.cache.string(), "");
+  CachingExecutor real(f.processes, f.cache.string(), [] { return std::string(""); });
   CHECK(real.run(missing).status == Status::NotFound);
   CHECK(entries(f.cache).empty());
 }
@@ -246,7 +260,7 @@ TEST_CASE("a cache directory others can write to is not used", "[cache]") {
   Fixture f;
   fs::create_directories(f.cache);
   fs::permissions(f.cache, fs::perms::all);
-  CachingExecutor cached(f.processes, f.cache.string(), "");
+  CachingExecutor cached(f.processes, f.cache.string(), [] { return std::string(""); });
   cached.run(f.request());
   CHECK_FALSE(cached.run(f.request()).from_cache);
   CHECK(f.runs() == 2);
@@ -259,7 +273,7 @@ TEST_CASE("entries are written atomically: readers never see a partial file", "[
   stub.canned.status = Status::Exited;
   stub.canned.exit_code = 0;
   stub.canned.out = std::string(256 * 1024, 'x');
-  CachingExecutor cached(stub, f.cache.string(), "");
+  CachingExecutor cached(stub, f.cache.string(), [] { return std::string(""); });
   auto request = f.request(0s);  // every run misses and rewrites the same entry
 
   cached.run(request);
