@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "engine/app.hpp"
-#include "engine/checker.hpp"
-#include "engine/evaluator.hpp"
-#include "engine/kubeconfig.hpp"
-#include "engine/kubeconfig_cache.hpp"
-#include "engine/loader.hpp"
-#include "engine/ruleset_cache.hpp"
+#include "engine/cli/app.hpp"
+#include "engine/core/checker.hpp"
+#include "engine/core/evaluator.hpp"
+#include "engine/facts/kubeconfig.hpp"
+#include "engine/cache/kubeconfig_cache.hpp"
+#include "engine/core/loader.hpp"
+#include "engine/cache/ruleset_cache.hpp"
 #include "grammar/parser.hpp"
 
 #ifndef LCRULES_SOURCE_DIR

@@ -18,15 +18,15 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/checker.hpp"
-#include "engine/command.hpp"
-#include "engine/docpath.hpp"
-#include "engine/evaluator.hpp"
-#include "engine/kubeconfig.hpp"
-#include "engine/kubeconfig_cache.hpp"
-#include "engine/output.hpp"
-#include "engine/ruleset_cache.hpp"
-#include "engine/skaffold_config.hpp"
+#include "engine/core/checker.hpp"
+#include "engine/facts/command.hpp"
+#include "engine/facts/docpath.hpp"
+#include "engine/core/evaluator.hpp"
+#include "engine/facts/kubeconfig.hpp"
+#include "engine/cache/kubeconfig_cache.hpp"
+#include "engine/core/output.hpp"
+#include "engine/cache/ruleset_cache.hpp"
+#include "engine/facts/skaffold_config.hpp"
 #include "grammar/parser.hpp"
 
 namespace lcrules::fuzz {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/loader.hpp"
-#include "engine/ruleset.hpp"
+#include "engine/core/loader.hpp"
+#include "engine/core/ruleset.hpp"
 
 namespace {
 

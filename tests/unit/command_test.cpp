@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/command.hpp"
+#include "engine/facts/command.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/docpath.hpp"
+#include "engine/facts/docpath.hpp"
 
 using namespace lcrules::docpath;
 using json = nlohmann::json;

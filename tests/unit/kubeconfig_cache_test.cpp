@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/kubeconfig_cache.hpp"
+#include "engine/cache/kubeconfig_cache.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/kubeconfig.hpp"
+#include "engine/facts/kubeconfig.hpp"
 #include "support.hpp"
 
 extern char** environ;

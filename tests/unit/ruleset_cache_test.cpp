@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/evaluator.hpp"
-#include "engine/loader.hpp"
-#include "engine/output.hpp"
-#include "engine/ruleset_cache.hpp"
+#include "engine/core/evaluator.hpp"
+#include "engine/core/loader.hpp"
+#include "engine/core/output.hpp"
+#include "engine/cache/ruleset_cache.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "engine/checker.hpp"
+#include "engine/core/checker.hpp"
 #include "grammar/parser.hpp"
 #include "support.hpp"
 

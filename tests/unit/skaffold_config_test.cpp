@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/skaffold_config.hpp"
+#include "engine/facts/skaffold_config.hpp"
 #include "support.hpp"
 
 namespace {

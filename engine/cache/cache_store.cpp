@@ -1,0 +1,118 @@
+#include "engine/cache/cache_store.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace lcrules::cache_store {
+
+namespace {
+
+// Closes its descriptor on every path out.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+bool make_dirs(const std::string& dir) {
+  if (dir.empty()) return false;
+  std::size_t pos = 0;
+  for (;;) {
+    pos = dir.find('/', pos + 1);
+    std::string part = dir.substr(0, pos);
+    if (!part.empty() && ::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return false;
+    if (pos == std::string::npos) break;
+  }
+  return true;
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string hash_name(std::string_view key) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+bool usable_dir(const std::string& dir) {
+  struct stat st;
+  // Every run asks (once per cache); creating the folder's parents is for the first.
+  if (::lstat(dir.c_str(), &st) != 0 && (!make_dirs(dir) || ::lstat(dir.c_str(), &st) != 0)) return false;
+  if (!S_ISDIR(st.st_mode)) return false;
+  if (st.st_uid != ::geteuid()) return false;
+  return (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+std::optional<std::string> read_entry(const std::string& path, std::size_t max_size) {
+  FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+  if (fd.fd < 0) return std::nullopt;
+  struct stat st;
+  if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) return std::nullopt;
+  if (static_cast<std::uint64_t>(st.st_size) > max_size) return std::nullopt;
+  std::string data(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  for (;;) {
+    // One byte more than the size says, to notice a file that grew since fstat.
+    if (got == data.size()) data.resize(got + 1);
+    ssize_t n = ::read(fd.fd, data.data() + got, data.size() - got);
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+      if (got > max_size) return std::nullopt;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    data.resize(got);
+    return data;
+  }
+}
+
+bool write_entry(const std::string& path, std::string_view data) {
+  std::string tmp = path + ".tmp.XXXXXX";
+  int raw = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (raw < 0) return false;
+  bool ok = ::fchmod(raw, 0600) == 0 && write_all(raw, data);
+  if (::close(raw) != 0) ok = false;
+  if (ok && ::rename(tmp.c_str(), path.c_str()) == 0) return true;
+  ::unlink(tmp.c_str());
+  return false;
+}
+
+namespace {
+std::int64_t nanoseconds(const struct timespec& t) {
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+}  // namespace
+
+#if defined(__APPLE__)
+std::int64_t mtime_ns(const struct stat& st) { return nanoseconds(st.st_mtimespec); }
+std::int64_t ctime_ns(const struct stat& st) { return nanoseconds(st.st_ctimespec); }
+#else
+std::int64_t mtime_ns(const struct stat& st) { return nanoseconds(st.st_mtim); }
+std::int64_t ctime_ns(const struct stat& st) { return nanoseconds(st.st_ctim); }
+#endif
+
+}  // namespace lcrules::cache_store

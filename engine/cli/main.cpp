@@ -1,0 +1,122 @@
+// The `lcrules` command line: eval, check, rules, facts, test.
+#include <sys/stat.h>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "engine/cli/app.hpp"
+#include "engine/cli/suite_runner.hpp"
+
+#ifndef LCRULES_SOURCE_RULES_DIR
+#define LCRULES_SOURCE_RULES_DIR ""
+#endif
+#ifndef LCRULES_VERSION
+#define LCRULES_VERSION "0"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace lcrules;
+  configure_allocator();
+  CLI::App app{
+      "lcrules: is the cluster behind a kube-context local, which product is it, and how do images get in?"};
+  app.set_version_flag("--version", LCRULES_VERSION);
+  app.require_subcommand(1);
+
+  RuleOptions rule_opts;
+  rule_opts.shipped_fallback = LCRULES_SOURCE_RULES_DIR;
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Log what lcrules does to stderr");
+
+  auto add_rule_options = [&](CLI::App* sub) {
+    sub->add_option("--rules", rule_opts.extra, "Also load this rule file or folder (repeatable)");
+    sub->add_flag("--no-default-rules", rule_opts.no_default_rules, "Do not load the shipped rules");
+    sub->add_flag("--no-user-rules", rule_opts.no_user_rules,
+                  "Do not load /etc/lcrules or ~/.config/lcrules");
+  };
+
+  EvalOptions eval_opts;
+  auto add_context_options = [&](CLI::App* sub) {
+    sub->add_option("--context", eval_opts.context,
+                    "The kube-context to classify (default: current-context)");
+    sub->add_option("--kubeconfig", eval_opts.kubeconfig,
+                    "Read this kubeconfig instead of $KUBECONFIG or ~/.kube/config");
+    sub->add_option("--skaffold-yaml", eval_opts.skaffold_yaml,
+                    "A project's skaffold.yaml (its build.local.push)");
+    sub->add_flag("--probe-cluster", eval_opts.probe_cluster, "Let rules ask the API server (kubectl)");
+    // Bounded like durations in rule files, so milliseconds always fit in a clock.
+    sub->add_option("--command-timeout", eval_opts.command_timeout,
+                    "Default timeout of each command, seconds")
+        ->check(CLI::Range(0.001, 1e9));
+    sub->add_option("--deadline", eval_opts.deadline, "Deadline for the whole evaluation, seconds")
+        ->check(CLI::Range(0.001, 1e9));
+    sub->add_flag("--no-exec", eval_opts.no_exec, "Run no command; command predicates are false");
+    sub->add_flag("--no-cache", eval_opts.no_cache,
+                  "Do not use or write cached results (commands, compiled rules, kubeconfig)");
+  };
+
+  std::string output = "text";
+  auto add_output = [&](CLI::App* sub) {
+    sub->add_option("-o,--output", output, "Output format")->check(CLI::IsMember({"text", "json"}));
+  };
+
+  auto* eval = app.add_subcommand("eval", "Classify a kube-context");
+  add_context_options(eval);
+  add_rule_options(eval);
+  add_output(eval);
+  eval->add_flag("--explain", eval_opts.explain, "Say why each field was decided");
+
+  std::vector<std::string> check_paths;
+  auto* check = app.add_subcommand("check", "Parse and check rule files (default: the active rule set)");
+  check->add_option("paths", check_paths, "Rule files or folders");
+  add_rule_options(check);
+
+  auto* rules = app.add_subcommand("rules", "List the active rules in evaluation order");
+  add_rule_options(rules);
+  add_output(rules);
+
+  bool run_commands = false;
+  auto* facts = app.add_subcommand("facts", "Show the facts rules can use for a context");
+  add_context_options(facts);
+  add_rule_options(facts);
+  add_output(facts);
+  facts->add_flag("--run-commands", run_commands, "Also run the commands the rules can run");
+
+  TestOptions test_opts;
+  auto* test = app.add_subcommand("test", "Run rule-set tests (*.rules-test.yaml)");
+  test->add_option("paths", test_opts.paths, "Test files or folders (default: the shipped rules' tests)");
+  test->add_option("--run", test_opts.run_filter, "Only tests whose name matches this regex");
+  test->add_flag("--coverage", test_opts.coverage, "List rules that no test saw match and decide a field");
+  add_output(test);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitInput;  // every usage error is exit 2
+  }
+
+  auto logger = spdlog::stderr_color_st("lcrules");
+  logger->set_pattern("lcrules: %l: %v");
+  logger->set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+
+  try {
+    if (*eval) return run_eval(eval_opts, rule_opts, output == "json");
+    if (*check) return run_check(check_paths, rule_opts);
+    if (*rules) return run_rules(rule_opts, output == "json");
+    if (*facts) return run_facts(eval_opts, rule_opts, output == "json", run_commands);
+    if (*test) {
+      test_opts.json = output == "json";
+      return run_tests(test_opts, rule_opts);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "lcrules: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+  return kExitInternal;
+}

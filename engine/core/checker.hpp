@@ -1,0 +1,27 @@
+// Stage 2 of the pipeline: parsed files -> one checked, compiled RuleSet. Applies
+// overrides and disables in load order, resolves macros, lists, facts and captures,
+// compiles regexes, and orders the rules for evaluation.
+#pragma once
+
+#include <vector>
+
+#include "engine/core/ruleset.hpp"
+#include "grammar/ast.hpp"
+#include "grammar/diagnostic.hpp"
+
+namespace lcrules {
+
+struct CheckResult {
+  RuleSet rule_set;
+  std::vector<Diagnostic> errors;  // empty when the set is usable
+};
+
+CheckResult check_rule_files(const std::vector<ast::File>& files);
+// The same, consuming the files: each rule's syntax tree is freed once the rule is
+// compiled, so loading needs less memory (what `load_rule_set` uses).
+CheckResult check_rule_files(std::vector<ast::File>&& files);
+
+// "Known fact" test used by the checker and by `lcrules facts`.
+std::optional<FactRef> resolve_fact(std::string_view name);
+
+}  // namespace lcrules

@@ -1,0 +1,53 @@
+// Stage 1 of the pipeline: which rule files make up the active rule set, and reading them
+// (with the permission checks that guard files able to run commands).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/ruleset.hpp"
+
+namespace lcrules {
+
+enum class RuleOrigin { Shipped, System, User, CommandLine };
+
+struct RuleSources {
+  std::optional<std::string> shipped_dir;  // nullopt: none found
+  std::string system_dir;                  // /etc/lcrules or $LCRULES_SYSTEM_DIR
+  std::string user_dir;                    // ${XDG_CONFIG_HOME:-$HOME/.config}/lcrules
+  std::vector<std::string> extra;          // --rules FILE|DIR, in command-line order
+  bool no_default_rules = false;
+  bool no_user_rules = false;
+};
+
+struct RuleFileRef {
+  std::string path;
+  RuleOrigin origin = RuleOrigin::Shipped;
+};
+
+// Errors are complete messages ("FILE: error: ..." or a formatted Diagnostic).
+struct LoadResult {
+  std::optional<RuleSet> rule_set;
+  std::vector<std::string> errors;
+};
+
+// The files in load order: shipped, system, user, then --rules; in a folder only `*.rules`
+// files, in lexical order. Missing system/user folders are skipped; a missing --rules path
+// is an error. Non-shipped files and their folders must not be writable by group or
+// others, and must be owned by the caller or root.
+std::vector<RuleFileRef> collect_rule_files(const RuleSources& sources, std::vector<std::string>& errors);
+
+// Same, for explicit paths only (`lcrules check FILE|DIR ...`), all treated as `origin`.
+std::vector<RuleFileRef> collect_paths(const std::vector<std::string>& paths, RuleOrigin origin,
+                                       std::vector<std::string>& errors);
+
+// Reads, parses and checks the files into one rule set. Reports the first syntax error of
+// each file and every semantic error.
+LoadResult load_rule_set(const std::vector<RuleFileRef>& files);
+
+// Where the shipped rules are: `<exe>/../share/lcrules` when installed, else `fallback`
+// (the source tree's rules/ when run from the build tree).
+std::optional<std::string> find_shipped_rules(const std::string& fallback);
+
+}  // namespace lcrules

@@ -1,0 +1,614 @@
+// Running external commands: posix_spawn with argv only, pipes read with poll(), the
+// child in its own process group which is always SIGKILLed before run() returns.
+#include "engine/facts/command.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "engine/cache/cache_store.hpp"
+
+extern char** environ;
+
+namespace lcrules {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxStderr = 64 * 1024;
+// How long output pipes may stay open after the direct child has exited (a background
+// grandchild holding them) before the process group is killed.
+constexpr std::chrono::milliseconds kExitGrace{100};
+// How often the child is checked for exit while its pipes are still open.
+constexpr std::chrono::milliseconds kExitCheckInterval{10};
+
+// ---------------------------------------------------------------------------------------
+// Small POSIX helpers.
+
+// A file descriptor closed on destruction.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : fd_(other.release()) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);  // no retry on EINTR: the descriptor is gone either way
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+[[maybe_unused]] bool set_cloexec(int fd) {
+  int flags = ::fcntl(fd, F_GETFD);
+  return flags >= 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0;
+}
+
+bool set_nonblock(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+// A close-on-exec pipe whose ends are both above stderr, so the child's dup2 onto
+// 0/1/2 never hits one of them (when this process runs with a standard stream closed).
+bool make_pipe(Fd& read_end, Fd& write_end) {
+  int fds[2];
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+#else
+  if (::pipe(fds) != 0) return false;
+  if (!set_cloexec(fds[0]) || !set_cloexec(fds[1])) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return false;
+  }
+#endif
+  Fd ends[2] = {Fd(fds[0]), Fd(fds[1])};
+  for (auto& end : ends) {
+    if (end.get() <= STDERR_FILENO) {
+      int moved = ::fcntl(end.get(), F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+      if (moved < 0) return false;
+      end.reset(moved);
+    }
+  }
+  read_end = std::move(ends[0]);
+  write_end = std::move(ends[1]);
+  return true;
+}
+
+std::string default_path() {
+#ifdef _CS_PATH
+  std::size_t n = ::confstr(_CS_PATH, nullptr, 0);
+  if (n > 0) {
+    std::string buf(n, '\0');
+    ::confstr(_CS_PATH, buf.data(), n);
+    buf.resize(n - 1);
+    return buf;
+  }
+#endif
+  return "/usr/bin:/bin";
+}
+
+// The PATH a request's argv[0] is looked up on: the request's own PATH when it sets
+// one (that is what the command sees), else this process's.
+std::string request_path(const CommandRequest& request) {
+  if (auto it = request.extra_env.find("PATH"); it != request.extra_env.end()) return it->second;
+  if (const char* path = ::getenv("PATH")) return path;
+  return default_path();
+}
+
+// Outcome of looking a command name up.
+struct Lookup {
+  enum class Kind { Found, NotFound, NotExecutable } kind = Kind::NotFound;
+  std::string path;    // Found: the binary; NotExecutable: the file that is not runnable
+  std::string detail;  // NotExecutable: why
+};
+
+bool is_executable_file(const std::string& path, bool* exists_but_not_runnable, std::string* why) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return false;
+  if (!S_ISREG(st.st_mode)) {
+    *exists_but_not_runnable = true;
+    *why = S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file";
+    return false;
+  }
+  if (::access(path.c_str(), X_OK) != 0) {
+    *exists_but_not_runnable = true;
+    *why = "permission denied";
+    return false;
+  }
+  return true;
+}
+
+Lookup look_up(const std::string& name, const std::string& path_env) {
+  Lookup result;
+  if (name.empty()) return result;
+  bool not_runnable = false;
+  std::string why;
+  if (name.find('/') != std::string::npos) {
+    if (is_executable_file(name, &not_runnable, &why)) {
+      result.kind = Lookup::Kind::Found;
+      result.path = name;
+    } else if (not_runnable) {
+      result.kind = Lookup::Kind::NotExecutable;
+      result.path = name;
+      result.detail = why;
+    }
+    return result;
+  }
+  std::size_t start = 0;
+  while (start <= path_env.size()) {
+    std::size_t end = path_env.find(':', start);
+    if (end == std::string::npos) end = path_env.size();
+    std::string dir = path_env.substr(start, end - start);
+    start = end + 1;
+    // Empty and relative entries would make the result depend on the working directory
+    // (a planted ./minikube); they are skipped.
+    if (dir.empty() || dir.front() != '/') continue;
+    std::string candidate = dir.back() == '/' ? dir + name : dir + "/" + name;
+    bool here_not_runnable = false;
+    std::string here_why;
+    if (is_executable_file(candidate, &here_not_runnable, &here_why)) {
+      result.kind = Lookup::Kind::Found;
+      result.path = std::move(candidate);
+      return result;
+    }
+    if (here_not_runnable && !not_runnable) {
+      not_runnable = true;
+      result.path = candidate;
+      why = here_why;
+    }
+  }
+  if (not_runnable) {
+    result.kind = Lookup::Kind::NotExecutable;
+    result.detail = why;
+  } else {
+    result.path.clear();
+  }
+  return result;
+}
+
+std::string format_duration(std::chrono::milliseconds d) {
+  long long ms = d.count();
+  if (ms < 0) ms = 0;
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3gs", static_cast<double>(ms) / 1000.0);
+  return buf;
+}
+
+bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+// The child's environment: ours, with request.extra_env replacing or adding variables.
+std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    std::size_t eq = entry.find('=');
+    std::string name(entry.substr(0, eq));
+    if (extra.count(name) != 0) continue;
+    env.emplace_back(entry);
+  }
+  for (const auto& [name, value] : extra) env.push_back(name + "=" + value);
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// posix_spawn attributes and file actions, destroyed on scope exit.
+struct SpawnSetup {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  bool attr_ok = false;
+  bool actions_ok = false;
+  SpawnSetup() {
+    attr_ok = ::posix_spawnattr_init(&attr) == 0;
+    actions_ok = ::posix_spawn_file_actions_init(&actions) == 0;
+  }
+  ~SpawnSetup() {
+    if (attr_ok) ::posix_spawnattr_destroy(&attr);
+    if (actions_ok) ::posix_spawn_file_actions_destroy(&actions);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+// Reaps `pid`, retrying on EINTR. Returns false when the child cannot be waited for.
+bool reap(pid_t pid, int* status) {
+  for (;;) {
+    pid_t r = ::waitpid(pid, status, 0);
+    if (r == pid) return true;
+    if (r < 0 && errno == EINTR) continue;
+    return false;
+  }
+}
+
+// True when `pid` has terminated; it stays a zombie (WNOWAIT), so its pid and process
+// group id cannot be reused until it is reaped.
+bool has_exited(pid_t pid) {
+  for (;;) {
+    siginfo_t info;
+    std::memset(&info, 0, sizeof info);
+    int r = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (r == 0) return info.si_pid == pid;
+    if (errno == EINTR) continue;
+    return true;  // ECHILD: nothing left to wait for
+  }
+}
+
+int poll_timeout_ms(Clock::duration d) {
+  if (d <= Clock::duration::zero()) return 0;
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
+  return static_cast<int>(std::min<long long>(ms, 1000 * 60 * 60));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+
+std::string resolve_executable(const std::string& name, const std::string& path_env) {
+  Lookup found = look_up(name, path_env);
+  return found.kind == Lookup::Kind::Found ? found.path : std::string();
+}
+
+ProcessExecutor::ProcessExecutor(std::optional<std::chrono::steady_clock::time_point> deadline)
+    : deadline_(deadline) {}
+
+CommandResult ProcessExecutor::run(const CommandRequest& request) {
+  using Status = CommandResult::Status;
+  const auto start = Clock::now();
+  CommandResult result;
+  auto finish = [&](Status status, std::string reason) {
+    result.status = status;
+    result.reason = std::move(reason);
+    result.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    return result;
+  };
+
+  if (request.argv.empty() || request.argv.front().empty())
+    return finish(Status::SpawnFailed, "empty command");
+  const std::string& name = request.argv.front();
+  for (const auto& arg : request.argv) {
+    if (has_nul(arg)) return finish(Status::SpawnFailed, name + ": an argument contains a NUL byte");
+  }
+  for (const auto& [var, value] : request.extra_env) {
+    if (var.empty() || var.find('=') != std::string::npos || has_nul(var) || has_nul(value)) {
+      return finish(Status::SpawnFailed, name + ": invalid environment variable name or value");
+    }
+  }
+
+  // The time this command may take: its own timeout, capped by the evaluation deadline.
+  std::chrono::milliseconds timeout = std::max(request.timeout, std::chrono::milliseconds(0));
+  bool deadline_bound = false;
+  if (deadline_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - start);
+    if (left <= std::chrono::milliseconds(0)) {
+      return finish(Status::TimedOut, name + ": not started, the evaluation deadline has passed");
+    }
+    if (left < timeout) {
+      timeout = left;
+      deadline_bound = true;
+    }
+  }
+  const auto time_limit = start + timeout;
+
+  Lookup found = look_up(name, request_path(request));
+  if (found.kind == Lookup::Kind::NotFound) {
+    return finish(Status::NotFound, name.find('/') != std::string::npos ? name + ": no such file"
+                                                                        : name + ": not found on PATH");
+  }
+  if (found.kind == Lookup::Kind::NotExecutable) {
+    result.resolved_path = found.path;
+    return finish(Status::NotExecutable, found.path + ": cannot execute: " + found.detail);
+  }
+  result.resolved_path = found.path;
+
+  std::vector<std::string> argv_storage(request.argv);
+  std::vector<char*> argv = c_strings(argv_storage);
+  std::vector<std::string> env_storage = child_environment(request.extra_env);
+  std::vector<char*> envp = c_strings(env_storage);
+
+  Fd out_r, out_w, err_r, err_w;
+  if (!make_pipe(out_r, out_w) || !make_pipe(err_r, err_w)) {
+    return finish(Status::SpawnFailed, name + ": cannot create pipes: " + std::strerror(errno));
+  }
+
+  pid_t pid = -1;
+  {
+    SpawnSetup setup;
+    if (!setup.attr_ok || !setup.actions_ok)
+      return finish(Status::SpawnFailed, name + ": posix_spawn set-up failed");
+    // Own process group (pgid = pid), empty signal mask, default dispositions for the
+    // signals a caller might ignore or handle (an ignored SIGPIPE would survive exec).
+    sigset_t mask, defaults;
+    sigemptyset(&mask);
+    sigemptyset(&defaults);
+    for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2, SIGTSTP,
+                    SIGTTIN, SIGTTOU, SIGXFSZ}) {
+      sigaddset(&defaults, sig);
+    }
+    short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    int rc = ::posix_spawnattr_setflags(&setup.attr, flags);
+    if (rc == 0) rc = ::posix_spawnattr_setpgroup(&setup.attr, 0);
+    if (rc == 0) rc = ::posix_spawnattr_setsigmask(&setup.attr, &mask);
+    if (rc == 0) rc = ::posix_spawnattr_setsigdefault(&setup.attr, &defaults);
+    if (rc == 0)
+      rc = ::posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, out_w.get(), STDOUT_FILENO);
+    if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, err_w.get(), STDERR_FILENO);
+    if (rc != 0)
+      return finish(Status::SpawnFailed, name + ": posix_spawn set-up failed: " + std::strerror(rc));
+    rc = ::posix_spawn(&pid, found.path.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
+    if (rc != 0) {
+      if (rc == EACCES || rc == ENOEXEC || rc == EPERM) {
+        return finish(Status::NotExecutable, found.path + ": cannot execute: " + std::strerror(rc));
+      }
+      return finish(Status::SpawnFailed, found.path + ": cannot execute: " + std::strerror(rc));
+    }
+  }
+  out_w.reset();
+  err_w.reset();
+  set_nonblock(out_r.get());
+  set_nonblock(err_r.get());
+
+  bool timed_out = false, too_large = false, exited = false;
+  std::optional<Clock::time_point> exit_seen;
+  std::string& out = result.out;
+  std::string& err = result.err;
+  char buf[64 * 1024];
+
+  // Reads what is available on `fd`; returns false at end of file or on error.
+  auto drain = [&](Fd& fd, bool is_stdout) {
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf, sizeof buf);
+      if (n > 0) {
+        if (is_stdout) {
+          if (out.size() + static_cast<std::size_t>(n) > kMaxCommandOutput) {
+            too_large = true;
+            return true;
+          }
+          out.append(buf, static_cast<std::size_t>(n));
+        } else if (err.size() < kMaxStderr) {
+          err.append(buf, std::min(static_cast<std::size_t>(n), kMaxStderr - err.size()));
+        }
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+      return false;  // EOF or a read error
+    }
+  };
+
+  auto backoff = std::chrono::milliseconds(1);
+  while (!too_large) {
+    if (!exited && has_exited(pid)) {
+      exited = true;
+      exit_seen = Clock::now();
+    }
+    const bool pipes_open = out_r.valid() || err_r.valid();
+    if (exited && !pipes_open) break;
+    const auto now = Clock::now();
+    if (now >= time_limit) {
+      timed_out = true;
+      break;
+    }
+    // A background process still holds the pipes after the child exited: stop waiting.
+    if (exited && now >= *exit_seen + kExitGrace) break;
+
+    Clock::duration wait = time_limit - now;
+    if (exited) wait = std::min<Clock::duration>(wait, *exit_seen + kExitGrace - now);
+    if (!exited) {
+      // Without a SIGCHLD handler the child's exit is noticed by polling: often while
+      // its pipes are open (a grandchild may keep them), backing off once they closed.
+      wait = std::min<Clock::duration>(wait, pipes_open ? kExitCheckInterval : backoff);
+      if (!pipes_open) backoff = std::min(backoff * 2, std::chrono::milliseconds(20));
+    }
+
+    pollfd fds[2];
+    nfds_t nfds = 0;
+    if (out_r.valid()) fds[nfds++] = pollfd{out_r.get(), POLLIN, 0};
+    if (err_r.valid()) fds[nfds++] = pollfd{err_r.get(), POLLIN, 0};
+    int ready = ::poll(nfds ? fds : nullptr, nfds, poll_timeout_ms(wait));
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      break;  // cannot happen with valid descriptors; the group is killed below
+    }
+    for (nfds_t i = 0; i < nfds; ++i) {
+      if (fds[i].revents == 0) continue;
+      bool is_stdout = out_r.valid() && fds[i].fd == out_r.get();
+      Fd& fd = is_stdout ? out_r : err_r;
+      if (!drain(fd, is_stdout)) fd.reset();
+      if (too_large) break;
+    }
+  }
+
+  // Nothing of the command may outlive run(): kill the whole group while the direct
+  // child is still unreaped (its pid, hence the group id, cannot have been reused).
+  ::kill(-pid, SIGKILL);
+  int wstatus = 0;
+  bool reaped = reap(pid, &wstatus);
+  // Whatever is still buffered in the pipes (the writers are dead or about to die).
+  if (!too_large && !timed_out) {
+    if (out_r.valid()) drain(out_r, true);
+    if (err_r.valid()) drain(err_r, false);
+  }
+  out_r.reset();
+  err_r.reset();
+
+  if (too_large) {
+    out.clear();
+    return finish(Status::OutputTooLarge, name + ": output larger than " +
+                                              std::to_string(kMaxCommandOutput / (1024 * 1024)) + " MiB");
+  }
+  if (timed_out) {
+    // The time left before a deadline varies from run to run: name the limit, not a number.
+    return finish(Status::TimedOut, deadline_bound
+                                        ? std::string("timed out at the evaluation deadline (--deadline)")
+                                        : "timed out after " + format_duration(timeout));
+  }
+  if (!reaped) return finish(Status::SpawnFailed, name + ": lost track of the process (SIGCHLD ignored?)");
+  if (WIFEXITED(wstatus)) {
+    result.exit_code = WEXITSTATUS(wstatus);
+    return finish(Status::Exited, "");
+  }
+  if (WIFSIGNALED(wstatus)) {
+    result.signal = WTERMSIG(wstatus);
+    const char* sig_name = ::strsignal(result.signal);
+    return finish(Status::Signaled, name + ": killed by signal " + std::to_string(result.signal) +
+                                        (sig_name ? std::string(" (") + sig_name + ")" : std::string()));
+  }
+  return finish(Status::SpawnFailed, name + ": unexpected wait status");
+}
+
+// ---------------------------------------------------------------------------------------
+// Cache.
+
+namespace {
+
+constexpr int kCacheFormat = 1;
+constexpr std::size_t kMaxCacheEntry = 8 * kMaxCommandOutput;
+
+std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+}  // namespace
+
+CachingExecutor::CachingExecutor(CommandExecutor& inner, std::string dir,
+                                 std::function<std::string()> extra_key)
+    : inner_(inner), dir_(std::move(dir)), extra_key_(std::move(extra_key)) {}
+
+CommandResult CachingExecutor::run(const CommandRequest& request) {
+  if (!request.cache_ttl || request.argv.empty()) return inner_.run(request);
+  Lookup found = look_up(request.argv.front(), request_path(request));
+  struct stat st;
+  if (found.kind != Lookup::Kind::Found || ::stat(found.path.c_str(), &st) != 0) return inner_.run(request);
+  if (!cache_store::usable_dir(dir_)) return inner_.run(request);
+
+  // Everything the result depends on, in an unambiguous encoding.
+  nlohmann::json key_json = nlohmann::json::object();
+  key_json["format"] = kCacheFormat;
+  key_json["argv"] = request.argv;
+  key_json["binary"] = found.path;
+  key_json["mtime_ns"] = cache_store::mtime_ns(st);
+  key_json["size"] = static_cast<std::int64_t>(st.st_size);
+  nlohmann::json env = nlohmann::json::array();
+  for (const auto& var : std::set<std::string>(request.cache_env.begin(), request.cache_env.end())) {
+    nlohmann::json value = nullptr;
+    if (auto it = request.extra_env.find(var); it != request.extra_env.end()) {
+      value = it->second;
+    } else if (const char* v = ::getenv(var.c_str())) {
+      value = v;
+    }
+    env.push_back(nlohmann::json::array({var, value}));
+  }
+  key_json["env"] = std::move(env);
+  key_json["extra_env"] = request.extra_env;  // what the child sees (KUBECONFIG)
+  if (!extra_key_value_) extra_key_value_ = extra_key_ ? extra_key_() : std::string();
+  key_json["extra"] = *extra_key_value_;
+  std::string key;
+  try {
+    key = key_json.dump();
+  } catch (const nlohmann::json::exception&) {
+    return inner_.run(request);  // not valid UTF-8: not cached
+  }
+  const std::string path = dir_ + "/" + cache_store::hash_name(key) + ".json";
+  const std::int64_t now = unix_now();
+  const std::int64_t ttl = request.cache_ttl->count();
+
+  if (auto data = cache_store::read_entry(path, kMaxCacheEntry)) {
+    nlohmann::json entry = nlohmann::json::parse(*data, nullptr, /*allow_exceptions=*/false);
+    auto is = [&](const char* field, nlohmann::json::value_t type) {
+      auto it = entry.find(field);
+      return it != entry.end() && it->type() == type;
+    };
+    using V = nlohmann::json::value_t;
+    auto is_int = [&](const char* field) {
+      auto it = entry.find(field);
+      return it != entry.end() && it->is_number_integer();
+    };
+    if (entry.is_object() && is("key", V::string) && is_int("created_unix") && is("status", V::string) &&
+        is_int("exit_code") && is("out", V::string) && is("err", V::string) &&
+        is("resolved_path", V::string) && entry["key"].get_ref<const std::string&>() == key &&
+        entry["status"] == "exited") {
+      const std::int64_t created = entry["created_unix"].get<std::int64_t>();
+      const std::int64_t age = now - created;
+      if (age >= 0 && age < ttl) {
+        CommandResult hit;
+        hit.status = CommandResult::Status::Exited;
+        hit.exit_code = entry["exit_code"].get<int>();
+        hit.out = std::move(entry["out"].get_ref<std::string&>());
+        hit.err = std::move(entry["err"].get_ref<std::string&>());
+        hit.resolved_path = entry["resolved_path"].get<std::string>();
+        hit.from_cache = true;
+        hit.cache_age = std::chrono::seconds(age);
+        return hit;
+      }
+    }
+  }
+
+  CommandResult result = inner_.run(request);
+  if (result.status != CommandResult::Status::Exited) return result;
+  nlohmann::json entry = {{"key", key},
+                          {"created_unix", now},
+                          {"status", "exited"},
+                          {"exit_code", result.exit_code},
+                          {"out", result.out},
+                          {"err", result.err},
+                          {"resolved_path", result.resolved_path}};
+  std::string text;
+  try {
+    text = entry.dump();
+  } catch (const nlohmann::json::exception&) {
+    return result;  // output that is not valid UTF-8 is not cached
+  }
+  cache_store::write_entry(path, text);  // best effort: a failed write only costs a re-run
+  return result;
+}
+
+CommandResult NoExecExecutor::run(const CommandRequest& request) {
+  (void)request;
+  CommandResult result;
+  result.status = CommandResult::Status::NotRun;
+  result.reason = "commands are disabled (--no-exec)";
+  return result;
+}
+
+}  // namespace lcrules

@@ -1,0 +1,435 @@
+#include "engine/facts/kubeconfig.hpp"
+
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <string_view>
+
+#include "engine/facts/files.hpp"
+#include "engine/facts/paths.hpp"
+
+namespace lcrules {
+
+namespace {
+
+// --- error helpers ----------------------------------------------------------------------
+
+[[noreturn]] void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& message) {
+  throw KubeconfigError(files::yaml_error_message(file, mark, message));
+}
+
+// How a plain (unquoted, untagged) YAML scalar resolves under YAML 1.1, as kubectl's YAML
+// reader (go-yaml v2) sees it. kubectl refuses a boolean or a number where it wants a string.
+enum class PlainKind { kString, kNull, kBool, kNumber };
+
+bool is_one_of(std::string_view s, std::initializer_list<std::string_view> words) {
+  for (auto w : words)
+    if (s == w) return true;
+  return false;
+}
+
+bool all_of_digits(std::string_view s, std::string_view allowed) {
+  if (s.empty()) return false;
+  bool any = false;
+  for (char c : s) {
+    if (c == '_') continue;
+    if (allowed.find(c) == std::string_view::npos) return false;
+    any = true;
+  }
+  return any;
+}
+
+PlainKind classify_plain(std::string_view s) {
+  if (is_one_of(s, {"", "~", "null", "Null", "NULL"})) return PlainKind::kNull;
+  if (is_one_of(s, {"y",    "Y",    "yes",   "Yes",   "YES",   "n",  "N",  "no", "No",  "NO",  "true",
+                    "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF"}))
+    return PlainKind::kBool;
+  if (is_one_of(s, {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
+                    ".NaN", ".NAN"}))
+    return PlainKind::kNumber;
+  std::string_view t = s;
+  if (!t.empty() && (t.front() == '+' || t.front() == '-')) t.remove_prefix(1);
+  if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
+    return all_of_digits(t.substr(2), "0123456789abcdefABCDEF") ? PlainKind::kNumber : PlainKind::kString;
+  if (t.size() > 2 && t[0] == '0' && (t[1] == 'b' || t[1] == 'B'))
+    return all_of_digits(t.substr(2), "01") ? PlainKind::kNumber : PlainKind::kString;
+  if (t.size() > 2 && t[0] == '0' && (t[1] == 'o' || t[1] == 'O'))
+    return all_of_digits(t.substr(2), "01234567") ? PlainKind::kNumber : PlainKind::kString;
+  // Decimal integers and floats: digits [. digits] [e[+-]digits], or .digits.
+  std::size_t i = 0;
+  bool mantissa = false;
+  while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || (i > 0 && t[i] == '_'))) {
+    mantissa = true;
+    ++i;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '_')) {
+      mantissa = true;
+      ++i;
+    }
+  }
+  if (!mantissa) return PlainKind::kString;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    std::size_t digits = 0;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) {
+      ++digits;
+      ++i;
+    }
+    if (digits == 0) return PlainKind::kString;
+  }
+  return i == t.size() ? PlainKind::kNumber : PlainKind::kString;
+}
+
+bool is_plain(const YAML::Node& n) { return n.Tag() == "?"; }
+
+// Reads the documents of one kubeconfig file with positions for errors.
+class FileReader {
+ public:
+  explicit FileReader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
+    fail_at(file_, at.Mark(), message);
+  }
+
+  // A string field: absent/null gives nullopt; a non-string value is an error (kubectl's too).
+  std::optional<std::string> string_field(const YAML::Node& map, const char* key) const {
+    const YAML::Node v = map[key];
+    if (!v.IsDefined() || v.IsNull()) return std::nullopt;
+    if (!v.IsScalar()) fail(v, std::string(key) + " must be a string");
+    const std::string& s = v.Scalar();
+    if (is_plain(v)) {
+      switch (classify_plain(s)) {
+        case PlainKind::kNull:
+          return std::nullopt;
+        case PlainKind::kBool:
+          fail(v, std::string(key) + " must be a string, not a boolean (quote it: \"" + s + "\")");
+        case PlainKind::kNumber:
+          fail(v, std::string(key) + " must be a string, not a number (quote it: \"" + s + "\")");
+        case PlainKind::kString:
+          break;
+      }
+    }
+    return s;
+  }
+
+  // A mapping field: absent/null gives an undefined-free empty node (IsDefined false).
+  YAML::Node map_field(const YAML::Node& map, const char* key) const {
+    const YAML::Node v = map[key];
+    if (!v.IsDefined() || v.IsNull()) return YAML::Node();
+    if (!v.IsMap()) fail(v, std::string(key) + " must be a mapping");
+    return v;
+  }
+
+  YAML::Node list_field(const YAML::Node& map, const char* key) const {
+    const YAML::Node v = map[key];
+    if (!v.IsDefined() || v.IsNull()) return YAML::Node();
+    if (!v.IsSequence()) fail(v, std::string(key) + " must be a list");
+    return v;
+  }
+
+  // `extensions: [{name: N, extension: {KEY: SCALAR}}]` flattened to "N.KEY" -> SCALAR.
+  std::map<std::string, std::string> extensions(const YAML::Node& map) const {
+    std::map<std::string, std::string> out;
+    const YAML::Node list = list_field(map, "extensions");
+    if (!list.IsDefined()) return out;
+    for (const YAML::Node& entry : list) {
+      if (entry.IsNull()) continue;
+      if (!entry.IsMap()) fail(entry, "extension entry must be a mapping");
+      const auto name = string_field(entry, "name");
+      if (!name || name->empty()) continue;
+      const YAML::Node ext = entry["extension"];
+      if (!ext.IsDefined() || !ext.IsMap()) continue;  // any JSON value is allowed there
+      for (const auto& kv : ext) {
+        if (!kv.first.IsScalar() || !kv.second.IsScalar()) continue;
+        if (is_plain(kv.second) && classify_plain(kv.second.Scalar()) == PlainKind::kNull) continue;
+        const std::string key = *name + "." + kv.first.Scalar();
+        out.emplace(key, kv.second.Scalar());
+      }
+    }
+    return out;
+  }
+
+  // Iterates a named list (`contexts`, `clusters`, `users`) and calls `f(name, body, entry)`.
+  template <typename F>
+  void named_entries(const YAML::Node& root, const char* list_key, const char* what, const char* body_key,
+                     F&& f) const {
+    const YAML::Node list = list_field(root, list_key);
+    if (!list.IsDefined()) return;
+    std::map<std::string, YAML::Mark> seen;
+    for (const YAML::Node& entry : list) {
+      if (!entry.IsMap()) fail(entry, std::string(what) + " entry must be a mapping");
+      const auto name = string_field(entry, "name");
+      if (!name || name->empty()) fail(entry, std::string(what) + " entry without a name");
+      const auto [it, inserted] = seen.emplace(*name, entry.Mark());
+      if (!inserted) {
+        fail(entry, std::string("duplicate ") + what + " name \"" + *name + "\" (first defined on line " +
+                        std::to_string(it->second.line + 1) + ")");
+      }
+      const YAML::Node body = map_field(entry, body_key);
+      f(*name, body);
+    }
+  }
+
+ private:
+  std::string file_;
+};
+
+std::string absolute_path(const std::string& path) {
+  if (!path.empty() && path.front() == '/') return paths::clean(path);
+  std::error_code ec;
+  const auto cwd = std::filesystem::current_path(ec);
+  if (ec) return paths::clean(path);
+  return paths::clean(cwd.string() + "/" + path);
+}
+
+}  // namespace
+
+// --- server URLs --------------------------------------------------------------------------
+
+ServerUrl parse_server_url(const std::string& url) {
+  ServerUrl out;
+  std::string_view rest = url;
+  // A scheme is what comes before "://" when no '/', '?' or '#' precedes it.
+  const auto scheme_end = rest.find("://");
+  if (scheme_end != std::string_view::npos && rest.find_first_of("/?#") > scheme_end) {
+    if (scheme_end > 0) out.scheme = std::string(rest.substr(0, scheme_end));
+    rest.remove_prefix(scheme_end + 3);
+  }
+  // The authority runs to the first '/', '?' or '#'.
+  const auto auth_end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, auth_end);
+  // Drop userinfo.
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (authority.empty()) return out;
+  std::string_view host = authority;
+  std::string_view port;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      host = authority;
+    } else {
+      host = authority.substr(0, close + 1);
+      std::string_view after = authority.substr(close + 1);
+      if (!after.empty() && after.front() == ':') port = after.substr(1);
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (!host.empty()) out.host = std::string(host);
+  if (!port.empty()) out.port = std::string(port);
+  return out;
+}
+
+// --- Kubeconfig -----------------------------------------------------------------------------
+
+std::vector<std::string> Kubeconfig::locate(const std::string& explicit_file,
+                                            const std::optional<std::string>& kubeconfig_env,
+                                            const std::string& home) {
+  if (!explicit_file.empty()) return {explicit_file};
+  if (kubeconfig_env && !kubeconfig_env->empty()) {
+    // Like kubectl: split on ':', drop empty entries and duplicates (first one kept). A
+    // KUBECONFIG made only of separators names no file at all; it does not fall back to HOME.
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    std::size_t i = 0;
+    const std::string& env = *kubeconfig_env;
+    while (i <= env.size()) {
+      std::size_t j = env.find(':', i);
+      if (j == std::string::npos) j = env.size();
+      std::string entry = env.substr(i, j - i);
+      if (!entry.empty() && seen.insert(entry).second) out.push_back(std::move(entry));
+      i = j + 1;
+    }
+    return out;
+  }
+  if (home.empty()) return {".kube/config"};
+  return {paths::clean(home + "/.kube/config")};
+}
+
+Kubeconfig Kubeconfig::load(const std::vector<std::string>& files, bool must_exist) {
+  Kubeconfig kc;
+  for (const std::string& file : files) {
+    if (file.empty()) continue;
+    std::string text;
+    int err = 0;
+    if (!files::read_whole(file, text, err)) {
+      if (err == ENOENT && !must_exist) continue;
+      throw KubeconfigError(file + ": error: cannot read: " + files::read_error_text(err));
+    }
+    kc.files_read_.push_back(file);
+
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::DeepRecursion& e) {
+      fail_at(file, e.mark,
+              "the YAML nests too deeply (more than " + std::to_string(e.depth() - 1) +
+                  " levels); a kubeconfig is never nested like this");
+    } catch (const YAML::Exception& e) {
+      fail_at(file, e.mark, "invalid YAML: " + e.msg);
+    }
+
+    const FileReader r(file);
+    const std::string abs_file = absolute_path(file);
+    try {
+      if (!root.IsDefined() || root.IsNull()) continue;  // an empty file is fine
+      if (!root.IsMap()) r.fail(root, "a kubeconfig must be a mapping");
+
+      const auto current = r.string_field(root, "current-context");
+      if (!kc.current_context_ && current && !current->empty()) kc.current_context_ = current;
+
+      r.named_entries(root, "contexts", "context", "context",
+                      [&](const std::string& name, const YAML::Node& body) {
+                        ContextEntry e;
+                        e.file = file;
+                        if (body.IsDefined()) {
+                          e.cluster = r.string_field(body, "cluster");
+                          e.user = r.string_field(body, "user");
+                          e.namespace_ = r.string_field(body, "namespace");
+                          e.extensions = r.extensions(body);
+                        }
+                        if (kc.contexts_.emplace(name, std::move(e)).second)
+                          kc.context_order_.push_back(name);
+                      });
+      r.named_entries(root, "clusters", "cluster", "cluster",
+                      [&](const std::string& name, const YAML::Node& body) {
+                        ClusterEntry e;
+                        if (body.IsDefined()) {
+                          e.server = r.string_field(body, "server");
+                          const auto ca = r.string_field(body, "certificate-authority");
+                          if (ca && !ca->empty())
+                            e.certificate_authority = paths::resolve_relative_to_file(*ca, abs_file);
+                          e.extensions = r.extensions(body);
+                        }
+                        kc.clusters_.emplace(name, std::move(e));
+                      });
+      r.named_entries(root, "users", "user", "user", [&](const std::string& name, const YAML::Node& body) {
+        UserEntry e;
+        if (body.IsDefined()) {
+          const YAML::Node exec = r.map_field(body, "exec");
+          if (exec.IsDefined()) e.exec_command = r.string_field(exec, "command");
+        }
+        kc.users_.emplace(name, std::move(e));
+      });
+    } catch (const KubeconfigError&) {
+      throw;
+    } catch (const YAML::Exception& e) {
+      // Should not happen (every access is type-checked first), but never crash on input.
+      fail_at(file, e.mark, "unexpected YAML structure: " + e.msg);
+    }
+  }
+  return kc;
+}
+
+KubeContext Kubeconfig::resolve(const std::string& context_name) const {
+  KubeContext out;
+  out.name = context_name;
+  const auto it = contexts_.find(context_name);
+  if (it == contexts_.end()) return out;
+  const ContextEntry& c = it->second;
+  out.in_kubeconfig = true;
+  out.cluster_ref = c.cluster;
+  out.user = c.user;
+  out.namespace_ = c.namespace_;
+  out.file = c.file;
+  out.context_extensions = c.extensions;
+  if (c.cluster) {
+    if (const auto cl = clusters_.find(*c.cluster); cl != clusters_.end()) {
+      out.cluster_found = true;
+      out.server = cl->second.server;
+      out.certificate_authority = cl->second.certificate_authority;
+      out.cluster_extensions = cl->second.extensions;
+    }
+  }
+  if (c.user) {
+    if (const auto u = users_.find(*c.user); u != users_.end())
+      out.user_exec_command = u->second.exec_command;
+  }
+  return out;
+}
+
+std::vector<std::string> Kubeconfig::context_names() const { return context_order_; }
+
+}  // namespace lcrules
+
+namespace lcrules {
+
+void Kubeconfig::encode(cache_codec::ByteWriter& out) const {
+  out.u64(files_read_.size());
+  for (const auto& f : files_read_) out.str(f);
+  out.opt_str(current_context_);
+  out.u64(context_order_.size());
+  for (const auto& name : context_order_) out.str(name);
+  out.u64(contexts_.size());
+  for (const auto& [name, e] : contexts_) {
+    out.str(name);
+    out.opt_str(e.cluster);
+    out.opt_str(e.user);
+    out.opt_str(e.namespace_);
+    out.str(e.file);
+    out.string_map(e.extensions);
+  }
+  out.u64(clusters_.size());
+  for (const auto& [name, e] : clusters_) {
+    out.str(name);
+    out.opt_str(e.server);
+    out.opt_str(e.certificate_authority);
+    out.string_map(e.extensions);
+  }
+  out.u64(users_.size());
+  for (const auto& [name, e] : users_) {
+    out.str(name);
+    out.opt_str(e.exec_command);
+  }
+}
+
+Kubeconfig Kubeconfig::decode(cache_codec::ByteReader& in) {
+  Kubeconfig kc;
+  for (std::size_t n = in.count(1); n > 0; --n) kc.files_read_.push_back(in.str());
+  kc.current_context_ = in.opt_str();
+  for (std::size_t n = in.count(1); n > 0; --n) kc.context_order_.push_back(in.str());
+  for (std::size_t n = in.count(7); n > 0; --n) {
+    std::string name = in.str();
+    ContextEntry e;
+    e.cluster = in.opt_str();
+    e.user = in.opt_str();
+    e.namespace_ = in.opt_str();
+    e.file = in.str();
+    e.extensions = in.string_map();
+    kc.contexts_.insert_or_assign(std::move(name), std::move(e));
+  }
+  for (std::size_t n = in.count(4); n > 0; --n) {
+    std::string name = in.str();
+    ClusterEntry e;
+    e.server = in.opt_str();
+    e.certificate_authority = in.opt_str();
+    e.extensions = in.string_map();
+    kc.clusters_.insert_or_assign(std::move(name), std::move(e));
+  }
+  for (std::size_t n = in.count(2); n > 0; --n) {
+    std::string name = in.str();
+    UserEntry e;
+    e.exec_command = in.opt_str();
+    kc.users_.insert_or_assign(std::move(name), std::move(e));
+  }
+  // Every context in the order list is defined, once (resolve() relies on it).
+  if (kc.context_order_.size() != kc.contexts_.size())
+    throw cache_codec::CodecError{"contexts do not match their order"};
+  std::set<std::string_view> listed;
+  for (const auto& name : kc.context_order_) {
+    if (!kc.contexts_.count(name) || !listed.insert(name).second)
+      throw cache_codec::CodecError{"contexts do not match their order"};
+  }
+  return kc;
+}
+
+}  // namespace lcrules
