@@ -8,7 +8,6 @@
 #include <iostream>
 
 #include "engine/cli/app.hpp"
-#include "engine/cli/suite_runner.hpp"
 
 #ifndef LCRULES_SOURCE_RULES_DIR
 #define LCRULES_SOURCE_RULES_DIR ""
@@ -19,13 +18,14 @@
 
 int main(int argc, char** argv) {
   using namespace lcrules;
+  using namespace lcrules::cli;
   configure_allocator();
   CLI::App app{
       "lcrules: is the cluster behind a kube-context local, which product is it, and how do images get in?"};
   app.set_version_flag("--version", LCRULES_VERSION);
   app.require_subcommand(1);
 
-  RuleOptions rule_opts;
+  RuleSetOptions rule_opts;
   rule_opts.shipped_fallback = LCRULES_SOURCE_RULES_DIR;
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log what lcrules does to stderr");
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
                   "Do not load /etc/lcrules or ~/.config/lcrules");
   };
 
-  EvalOptions eval_opts;
+  EvalRequest eval_opts;
   auto add_context_options = [&](CLI::App* sub) {
     sub->add_option("--context", eval_opts.context,
                     "The kube-context to classify (default: current-context)");
@@ -106,10 +106,11 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
 
   try {
-    if (*eval) return run_eval(eval_opts, rule_opts, output == "json");
-    if (*check) return run_check(check_paths, rule_opts);
-    if (*rules) return run_rules(rule_opts, output == "json");
-    if (*facts) return run_facts(eval_opts, rule_opts, output == "json", run_commands);
+    const Engine engine;
+    if (*eval) return run_eval(engine, eval_opts, rule_opts, output == "json");
+    if (*check) return run_check(engine, check_paths, rule_opts);
+    if (*rules) return run_rules(engine, rule_opts, output == "json");
+    if (*facts) return run_facts(engine, eval_opts, rule_opts, output == "json", run_commands);
     if (*test) {
       test_opts.json = output == "json";
       return run_tests(test_opts, rule_opts);

@@ -12,23 +12,9 @@
 #include "engine/facts/command.hpp"
 #include "engine/facts/kubeconfig.hpp"
 #include "engine/core/ruleset.hpp"
+#include "lcrules/decision.hpp"
 
 namespace lcrules {
-
-using Argv = std::vector<std::string>;
-
-struct Decision {
-  std::string context;
-  std::string cluster = "unknown";
-  bool local = false;
-  std::optional<std::string> cluster_name;
-  std::optional<std::string> kubeconfig_cluster;
-  bool load_images = false;
-  bool push_images = false;
-  std::optional<std::vector<Argv>> load_command;  // a pipeline; "{IMAGE}" stands for the image
-  std::optional<std::string> registry;
-  std::vector<std::string> notes;
-};
 
 // Everything outside lcrules that facts come from. The CLI fills it from the real
 // environment; `lcrules test` and benchmarks fill it from test data.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/core/ruleset.hpp"
+#include "lcrules/error.hpp"
 
 namespace lcrules {
 
@@ -26,21 +27,22 @@ struct RuleFileRef {
   RuleOrigin origin = RuleOrigin::Shipped;
 };
 
-// Errors are complete messages ("FILE: error: ..." or a formatted Diagnostic).
+// Errors are values whose text is the complete message ("FILE: error: ..." or a formatted
+// Diagnostic).
 struct LoadResult {
   std::optional<RuleSet> rule_set;
-  std::vector<std::string> errors;
+  std::vector<Error> errors;
 };
 
 // The files in load order: shipped, system, user, then --rules; in a folder only `*.rules`
 // files, in lexical order. Missing system/user folders are skipped; a missing --rules path
 // is an error. Non-shipped files and their folders must not be writable by group or
 // others, and must be owned by the caller or root.
-std::vector<RuleFileRef> collect_rule_files(const RuleSources& sources, std::vector<std::string>& errors);
+std::vector<RuleFileRef> collect_rule_files(const RuleSources& sources, std::vector<Error>& errors);
 
 // Same, for explicit paths only (`lcrules check FILE|DIR ...`), all treated as `origin`.
 std::vector<RuleFileRef> collect_paths(const std::vector<std::string>& paths, RuleOrigin origin,
-                                       std::vector<std::string>& errors);
+                                       std::vector<Error>& errors);
 
 // Reads, parses and checks the files into one rule set. Reports the first syntax error of
 // each file and every semantic error.

@@ -67,4 +67,11 @@ std::string yaml_error_message(const std::string& file, const YAML::Mark& mark, 
          ": error: " + message;
 }
 
+Error yaml_error(ErrorKind kind, const std::string& file, const YAML::Mark& mark,
+                 const std::string& message) {
+  if (mark.is_null()) return Error::at(kind, file, 0, 0, message);
+  return Error::at(kind, file, static_cast<unsigned>(mark.line + 1), static_cast<unsigned>(mark.column + 1),
+                   message);
+}
+
 }  // namespace lcrules::files

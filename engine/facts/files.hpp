@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <string>
 
+#include "lcrules/error.hpp"
+
 namespace lcrules::files {
 
 // Input files larger than this are refused: a device or a runaway file must not exhaust memory.
@@ -26,5 +28,8 @@ std::string read_error_text(int err);
 // "FILE:LINE:COL: error: MESSAGE" (1-based line and column) when `mark` is known, else
 // "FILE: error: MESSAGE".
 std::string yaml_error_message(const std::string& file, const YAML::Mark& mark, const std::string& message);
+
+// The same as an Error value of `kind`.
+Error yaml_error(ErrorKind kind, const std::string& file, const YAML::Mark& mark, const std::string& message);
 
 }  // namespace lcrules::files

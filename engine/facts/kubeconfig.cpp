@@ -20,7 +20,7 @@ namespace {
 // --- error helpers ----------------------------------------------------------------------
 
 [[noreturn]] void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& message) {
-  throw KubeconfigError(files::yaml_error_message(file, mark, message));
+  throw KubeconfigError(files::yaml_error(ErrorKind::Kubeconfig, file, mark, message));
 }
 
 // How a plain (unquoted, untagged) YAML scalar resolves under YAML 1.1, as kubectl's YAML
@@ -263,70 +263,81 @@ Kubeconfig Kubeconfig::load(const std::vector<std::string>& files, bool must_exi
     int err = 0;
     if (!files::read_whole(file, text, err)) {
       if (err == ENOENT && !must_exist) continue;
-      throw KubeconfigError(file + ": error: cannot read: " + files::read_error_text(err));
+      throw KubeconfigError(
+          Error::at(ErrorKind::Kubeconfig, file, 0, 0, "cannot read: " + files::read_error_text(err)));
     }
-    kc.files_read_.push_back(file);
-
-    YAML::Node root;
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::DeepRecursion& e) {
-      fail_at(file, e.mark,
-              "the YAML nests too deeply (more than " + std::to_string(e.depth() - 1) +
-                  " levels); a kubeconfig is never nested like this");
-    } catch (const YAML::Exception& e) {
-      fail_at(file, e.mark, "invalid YAML: " + e.msg);
-    }
-
-    const FileReader r(file);
-    const std::string abs_file = absolute_path(file);
-    try {
-      if (!root.IsDefined() || root.IsNull()) continue;  // an empty file is fine
-      if (!root.IsMap()) r.fail(root, "a kubeconfig must be a mapping");
-
-      const auto current = r.string_field(root, "current-context");
-      if (!kc.current_context_ && current && !current->empty()) kc.current_context_ = current;
-
-      r.named_entries(root, "contexts", "context", "context",
-                      [&](const std::string& name, const YAML::Node& body) {
-                        ContextEntry e;
-                        e.file = file;
-                        if (body.IsDefined()) {
-                          e.cluster = r.string_field(body, "cluster");
-                          e.user = r.string_field(body, "user");
-                          e.namespace_ = r.string_field(body, "namespace");
-                          e.extensions = r.extensions(body);
-                        }
-                        if (kc.contexts_.emplace(name, std::move(e)).second)
-                          kc.context_order_.push_back(name);
-                      });
-      r.named_entries(root, "clusters", "cluster", "cluster",
-                      [&](const std::string& name, const YAML::Node& body) {
-                        ClusterEntry e;
-                        if (body.IsDefined()) {
-                          e.server = r.string_field(body, "server");
-                          const auto ca = r.string_field(body, "certificate-authority");
-                          if (ca && !ca->empty())
-                            e.certificate_authority = paths::resolve_relative_to_file(*ca, abs_file);
-                          e.extensions = r.extensions(body);
-                        }
-                        kc.clusters_.emplace(name, std::move(e));
-                      });
-      r.named_entries(root, "users", "user", "user", [&](const std::string& name, const YAML::Node& body) {
-        UserEntry e;
-        if (body.IsDefined()) {
-          const YAML::Node exec = r.map_field(body, "exec");
-          if (exec.IsDefined()) e.exec_command = r.string_field(exec, "command");
-        }
-        kc.users_.emplace(name, std::move(e));
-      });
-    } catch (const KubeconfigError&) {
-      throw;
-    } catch (const YAML::Exception& e) {
-      // Should not happen (every access is type-checked first), but never crash on input.
-      fail_at(file, e.mark, "unexpected YAML structure: " + e.msg);
-    }
+    kc.add_file(file, text);
   }
+  return kc;
+}
+
+void Kubeconfig::add_file(const std::string& file, const std::string& text) {
+  Kubeconfig& kc = *this;
+  kc.files_read_.push_back(file);
+
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    fail_at(file, e.mark,
+            "the YAML nests too deeply (more than " + std::to_string(e.depth() - 1) +
+                " levels); a kubeconfig is never nested like this");
+  } catch (const YAML::Exception& e) {
+    fail_at(file, e.mark, "invalid YAML: " + e.msg);
+  }
+
+  const FileReader r(file);
+  const std::string abs_file = absolute_path(file);
+  try {
+    if (!root.IsDefined() || root.IsNull()) return;  // an empty file is fine
+    if (!root.IsMap()) r.fail(root, "a kubeconfig must be a mapping");
+
+    const auto current = r.string_field(root, "current-context");
+    if (!kc.current_context_ && current && !current->empty()) kc.current_context_ = current;
+
+    r.named_entries(root, "contexts", "context", "context",
+                    [&](const std::string& name, const YAML::Node& body) {
+                      ContextEntry e;
+                      e.file = file;
+                      if (body.IsDefined()) {
+                        e.cluster = r.string_field(body, "cluster");
+                        e.user = r.string_field(body, "user");
+                        e.namespace_ = r.string_field(body, "namespace");
+                        e.extensions = r.extensions(body);
+                      }
+                      if (kc.contexts_.emplace(name, std::move(e)).second) kc.context_order_.push_back(name);
+                    });
+    r.named_entries(root, "clusters", "cluster", "cluster",
+                    [&](const std::string& name, const YAML::Node& body) {
+                      ClusterEntry e;
+                      if (body.IsDefined()) {
+                        e.server = r.string_field(body, "server");
+                        const auto ca = r.string_field(body, "certificate-authority");
+                        if (ca && !ca->empty())
+                          e.certificate_authority = paths::resolve_relative_to_file(*ca, abs_file);
+                        e.extensions = r.extensions(body);
+                      }
+                      kc.clusters_.emplace(name, std::move(e));
+                    });
+    r.named_entries(root, "users", "user", "user", [&](const std::string& name, const YAML::Node& body) {
+      UserEntry e;
+      if (body.IsDefined()) {
+        const YAML::Node exec = r.map_field(body, "exec");
+        if (exec.IsDefined()) e.exec_command = r.string_field(exec, "command");
+      }
+      kc.users_.emplace(name, std::move(e));
+    });
+  } catch (const KubeconfigError&) {
+    throw;
+  } catch (const YAML::Exception& e) {
+    // Should not happen (every access is type-checked first), but never crash on input.
+    fail_at(file, e.mark, "unexpected YAML structure: " + e.msg);
+  }
+}
+
+Kubeconfig Kubeconfig::from_text(const std::string& name, const std::string& text) {
+  Kubeconfig kc;
+  kc.add_file(name, text);
   return kc;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/cache/cache_codec.hpp"
+#include "lcrules/error.hpp"
 
 namespace lcrules {
 
@@ -16,7 +17,11 @@ namespace lcrules {
 // "FILE:LINE:COL: error: MESSAGE" when a position is known, else "FILE: error: MESSAGE".
 class KubeconfigError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit KubeconfigError(Error e) : std::runtime_error(e.text), error_(std::move(e)) {}
+  const Error& error() const { return error_; }
+
+ private:
+  Error error_;
 };
 
 // The resolved view of one context. Fields are absent when the kubeconfig does not say.
@@ -55,6 +60,9 @@ class Kubeconfig {
   // missing is an error, as with kubectl: pass `must_exist`). Throws KubeconfigError.
   static Kubeconfig load(const std::vector<std::string>& files, bool must_exist = false);
 
+  // A kubeconfig given as text; `name` stands for its file in positions and facts.
+  static Kubeconfig from_text(const std::string& name, const std::string& text);
+
   // Files that existed and were read.
   const std::vector<std::string>& files_read() const { return files_read_; }
   // First file's `current-context` that is non-empty.
@@ -72,6 +80,9 @@ class Kubeconfig {
   static Kubeconfig decode(cache_codec::ByteReader& in);
 
  private:
+  // Parses one file's text and merges it in (kubectl's first-definition rule).
+  void add_file(const std::string& file, const std::string& text);
+
   struct ContextEntry {
     std::optional<std::string> cluster, user, namespace_;
     std::string file;

@@ -17,7 +17,7 @@ namespace {
 constexpr const char* kFields[] = {"local-cluster", "kind-disable-load", "k3d-disable-load"};
 
 [[noreturn]] void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& message) {
-  throw ConfigError(files::yaml_error_message(file, mark, message));
+  throw ConfigError(files::yaml_error(ErrorKind::SkaffoldConfig, file, mark, message));
 }
 
 YAML::Node parse(const std::string& file, const std::string& text) {
@@ -75,7 +75,8 @@ SkaffoldGlobalConfig SkaffoldGlobalConfig::load(const std::string& path) {
   int err = 0;
   if (!files::read_whole(path, text, err)) {
     if (err == ENOENT) return cfg;
-    throw ConfigError(path + ": error: cannot read: " + files::read_error_text(err));
+    throw ConfigError(
+        Error::at(ErrorKind::SkaffoldConfig, path, 0, 0, "cannot read: " + files::read_error_text(err)));
   }
   const YAML::Node root = parse(path, text);
   try {
@@ -150,7 +151,8 @@ std::optional<std::string> read_skaffold_yaml_push(const std::string& path) {
   std::string text;
   int err = 0;
   if (!files::read_whole(path, text, err))
-    throw ConfigError(path + ": error: cannot read: " + files::read_error_text(err));
+    throw ConfigError(
+        Error::at(ErrorKind::SkaffoldConfig, path, 0, 0, "cannot read: " + files::read_error_text(err)));
   const YAML::Node root = parse(path, text);
   try {
     if (!root.IsDefined() || root.IsNull()) return std::nullopt;

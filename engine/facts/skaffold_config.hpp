@@ -8,12 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "lcrules/error.hpp"
+
 namespace lcrules {
 
 // Unparseable file: what() is "FILE:LINE:COL: error: MESSAGE" or "FILE: error: MESSAGE".
 class ConfigError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ConfigError(Error e) : std::runtime_error(e.text), error_(std::move(e)) {}
+  const Error& error() const { return error_; }
+
+ private:
+  Error error_;
 };
 
 class SkaffoldGlobalConfig {

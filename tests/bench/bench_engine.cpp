@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/cli/app.hpp"
+#include "lcrules/engine.hpp"
 #include "engine/core/checker.hpp"
 #include "engine/core/evaluator.hpp"
 #include "engine/facts/kubeconfig.hpp"
@@ -139,7 +139,7 @@ BENCHMARK(BM_CheckRules)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kM
 
 const RuleSet& shipped_rules() {
   static const RuleSet rules = [] {
-    std::vector<std::string> errors;
+    std::vector<lcrules::Error> errors;
     RuleSources sources;
     sources.shipped_dir = std::string(LCRULES_SOURCE_DIR) + "/rules";
     sources.no_user_rules = true;
@@ -159,7 +159,7 @@ void BM_LoadShippedRules(benchmark::State& state) {
   sources.no_user_rules = true;
   std::size_t rules = 0;
   for (auto _ : state) {
-    std::vector<std::string> errors;
+    std::vector<lcrules::Error> errors;
     auto files = collect_rule_files(sources, errors);
     auto loaded = load_rule_set(files);
     rules = loaded.rule_set ? loaded.rule_set->rules.size() : 0;
@@ -176,7 +176,7 @@ void BM_LoadShippedRulesCached(benchmark::State& state) {
   RuleSources sources;
   sources.shipped_dir = std::string(LCRULES_SOURCE_DIR) + "/rules";
   sources.no_user_rules = true;
-  std::vector<std::string> errors;
+  std::vector<lcrules::Error> errors;
   const auto files = collect_rule_files(sources, errors);
   const auto loaded = load_rule_set(files);
   const auto key = ruleset_cache::key_of(files);
@@ -184,7 +184,7 @@ void BM_LoadShippedRulesCached(benchmark::State& state) {
   const std::string entry = ruleset_cache::encode(*loaded.rule_set, *key);
   std::size_t rules = 0;
   for (auto _ : state) {
-    std::vector<std::string> errs;
+    std::vector<lcrules::Error> errs;
     auto found = collect_rule_files(sources, errs);
     auto decoded = ruleset_cache::decode(entry, *ruleset_cache::key_of(found), nullptr);
     rules = decoded ? decoded->rules.size() : 0;

@@ -288,12 +288,12 @@ int main(int argc, char** argv) {
   }
   if (rules_dir.empty() || doc.empty() || write == check) return usage();
 
-  std::vector<std::string> errors;
+  std::vector<lcrules::Error> errors;
   const auto refs = collect_paths({rules_dir}, RuleOrigin::Shipped, errors);
   auto loaded = load_rule_set(refs);
   for (const auto& e : loaded.errors) errors.push_back(e);
   if (!errors.empty() || !loaded.rule_set) {
-    for (const auto& e : errors) std::cerr << e << "\n";
+    for (const auto& e : errors) std::cerr << e.text << "\n";
     return 2;
   }
   const std::string generated = generate(*loaded.rule_set);

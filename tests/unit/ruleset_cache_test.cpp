@@ -27,7 +27,7 @@ std::vector<RuleFileRef> shipped_files() {
   RuleSources sources;
   sources.shipped_dir = std::string(LCRULES_TESTS_DIR) + "/../rules";
   sources.no_user_rules = true;
-  std::vector<std::string> errors;
+  std::vector<lcrules::Error> errors;
   auto files = collect_rule_files(sources, errors);
   REQUIRE(errors.empty());
   return files;

@@ -1,5 +1,5 @@
-// `lcrules test` (engine/cli/suite_runner.cpp): test-file validation, stubbed facts and commands,
-// comparison, coverage and output, through run_tests with files in a temp folder.
+// `lcrules test` (engine/testing/suite_runner.cpp): test-file validation, stubbed facts and commands,
+// comparison, coverage and output, through run_rule_tests with files in a temp folder.
 #include <catch2/catch.hpp>
 
 #include <stdlib.h>
@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/cli/suite_runner.hpp"
+#include "lcrules/testing.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
-using lcrules::RuleOptions;
+using lcrules::RuleSetOptions;
 using lcrules::TestOptions;
 using lcrules::testing::read_file;
 using lcrules::testing::TempDir;
@@ -28,7 +28,7 @@ struct Run {
   std::string out, err;
 };
 
-// Runs run_tests with std::cout and std::cerr captured.
+// Runs run_rule_tests, its report and errors captured.
 Run run(const std::vector<std::string>& paths, bool coverage = false, const std::string& filter = "",
         bool json = false, const std::string& shipped_fallback = "") {
   TestOptions opts;
@@ -36,21 +36,11 @@ Run run(const std::vector<std::string>& paths, bool coverage = false, const std:
   opts.coverage = coverage;
   opts.run_filter = filter;
   opts.json = json;
-  RuleOptions rule_opts;
+  RuleSetOptions rule_opts;
   rule_opts.shipped_fallback = shipped_fallback;
   std::ostringstream out, err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
   Run r;
-  try {
-    r.rc = lcrules::run_tests(opts, rule_opts);
-  } catch (...) {
-    std::cout.rdbuf(old_out);
-    std::cerr.rdbuf(old_err);
-    throw;
-  }
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
+  r.rc = static_cast<int>(lcrules::run_rule_tests(opts, rule_opts, out, err));
   r.out = out.str();
   r.err = err.str();
   return r;

@@ -1,7 +1,7 @@
 // `lcrules test`: reads *.rules-test.yaml files, loads the rule set each one names, runs
 // every test against stubbed facts and commands, compares the decision with `expect`, and
 // records which rules matched and decided something (for --coverage).
-#include "engine/cli/suite_runner.hpp"
+#include "lcrules/testing.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,14 +15,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <set>
 
-#include "engine/facts/files.hpp"
+#include "engine/core/loader.hpp"
 #include "engine/core/output.hpp"
+#include "engine/facts/files.hpp"
 #include "engine/facts/paths.hpp"
 
 namespace lcrules {
@@ -808,6 +809,7 @@ std::vector<std::string> collect_test_files(const std::vector<std::string>& path
 // `rules:`; a file already in the list is not loaded again.
 std::vector<RuleFileRef> rule_files_for(const TestFile& tf, const std::optional<std::string>& shipped,
                                         std::vector<std::string>& errors) {
+  std::vector<Error> path_errors;
   std::vector<RuleFileRef> out;
   std::set<std::string> seen;
   auto add_all = [&](std::vector<RuleFileRef> refs) {
@@ -817,20 +819,22 @@ std::vector<RuleFileRef> rule_files_for(const TestFile& tf, const std::optional<
       if (seen.insert(canonical_or_self(ref.path)).second) out.push_back(std::move(ref));
     }
   };
-  if (tf.shipped && shipped) add_all(collect_paths({*shipped}, RuleOrigin::Shipped, errors));
-  add_all(collect_paths(tf.rule_paths, RuleOrigin::Shipped, errors));
+  if (tf.shipped && shipped) add_all(collect_paths({*shipped}, RuleOrigin::Shipped, path_errors));
+  add_all(collect_paths(tf.rule_paths, RuleOrigin::Shipped, path_errors));
+  for (auto& e : path_errors) errors.push_back(std::move(e.text));
   return out;
 }
 
 }  // namespace
 
-int run_tests(const TestOptions& opts, const RuleOptions& rule_opts) {
+TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_opts, std::ostream& report,
+                          std::ostream& err_out) {
   const auto shipped = find_shipped_rules(rule_opts.shipped_fallback);
   std::vector<std::string> paths = opts.paths;
   if (paths.empty()) {
     if (!shipped) {
-      std::cerr << "lcrules: error: no shipped rules folder found; give the test files or folders to run\n";
-      return kExitInput;
+      err_out << "lcrules: error: no shipped rules folder found; give the test files or folders to run\n";
+      return TestStatus::CouldNotRun;
     }
     paths.push_back(*shipped);
   }
@@ -840,17 +844,17 @@ int run_tests(const TestOptions& opts, const RuleOptions& rule_opts) {
     try {
       filter.emplace(opts.run_filter, boost::regex::perl);
     } catch (const boost::regex_error& e) {
-      std::cerr << "lcrules: error: --run: invalid regular expression '" << opts.run_filter
-                << "': " << e.what() << "\n";
-      return kExitInput;
+      err_out << "lcrules: error: --run: invalid regular expression '" << opts.run_filter << "': " << e.what()
+              << "\n";
+      return TestStatus::CouldNotRun;
     }
   }
 
   std::vector<std::string> errors;
   const auto test_paths = collect_test_files(paths, errors);
   if (test_paths.empty() && errors.empty()) {
-    std::cerr << "lcrules: error: no test files (*.rules-test.yaml) in " << join(paths) << "\n";
-    return kExitInput;
+    err_out << "lcrules: error: no test files (*.rules-test.yaml) in " << join(paths) << "\n";
+    return TestStatus::CouldNotRun;
   }
   std::vector<TestFile> files;
   for (const auto& p : test_paths) {
@@ -873,7 +877,7 @@ int run_tests(const TestOptions& opts, const RuleOptions& rule_opts) {
     }
     auto result = load_rule_set(refs);
     if (!result.rule_set) {
-      for (auto& e : result.errors) errors.push_back(std::move(e));
+      for (auto& e : result.errors) errors.push_back(std::move(e.text));
       if (result.errors.empty()) errors.push_back(tf.path + ": error: its rule files could not be loaded");
       continue;
     }
@@ -881,8 +885,8 @@ int run_tests(const TestOptions& opts, const RuleOptions& rule_opts) {
     loaded.emplace(std::move(key), tf.rules);
   }
   if (!errors.empty()) {
-    for (const auto& e : errors) std::cerr << e << (e.empty() || e.back() != '\n' ? "\n" : "");
-    return kExitInput;
+    for (const auto& e : errors) err_out << e << (e.empty() || e.back() != '\n' ? "\n" : "");
+    return TestStatus::CouldNotRun;
   }
 
   std::set<RuleKey> covered;
@@ -899,11 +903,11 @@ int run_tests(const TestOptions& opts, const RuleOptions& rule_opts) {
   }
   if (results.empty()) {
     if (filter) {
-      std::cerr << "lcrules: error: no test name matches --run '" << opts.run_filter << "'\n";
+      err_out << "lcrules: error: no test name matches --run '" << opts.run_filter << "'\n";
     } else {
-      std::cerr << "lcrules: error: the test files hold no tests\n";
+      err_out << "lcrules: error: the test files hold no tests\n";
     }
-    return kExitInput;
+    return TestStatus::CouldNotRun;
   }
 
   // Coverage: every active rule of the rule sets that ran a test, that no test saw match
@@ -941,7 +945,7 @@ int run_tests(const TestOptions& opts, const RuleOptions& rule_opts) {
     for (const auto* rule : uncovered)
       unc.push_back({{"name", rule->name}, {"file", rule->loc.file}, {"line", rule->loc.line}});
     json out = {{"tests", tests}, {"passed", passed}, {"failed", failed}, {"uncovered", unc}};
-    std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    report << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     std::string text;
     for (const auto& r : results) {
@@ -953,10 +957,10 @@ int run_tests(const TestOptions& opts, const RuleOptions& rule_opts) {
     for (const auto* rule : uncovered)
       text += "uncovered: " + rule->name + " (" + location_text(rule->loc) + ")\n";
     text += std::to_string(passed) + " passed, " + std::to_string(failed) + " failed\n";
-    std::cout << text;
+    report << text;
   }
-  std::cout.flush();
-  return failed > 0 || !uncovered.empty() ? kExitNo : kExitOk;
+  report.flush();
+  return failed > 0 || !uncovered.empty() ? TestStatus::Failed : TestStatus::Passed;
 }
 
 }  // namespace lcrules

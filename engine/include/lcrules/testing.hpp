@@ -1,0 +1,30 @@
+// lcrules' public API: rule-set tests (`lcrules test`), kept beside rule files as
+// *.rules-test.yaml and run against stubbed facts and commands (docs/testing.md).
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "lcrules/engine.hpp"
+
+namespace lcrules {
+
+struct TestOptions {
+  std::vector<std::string> paths;  // files or folders; empty: the shipped rules' folder
+  std::string run_filter;          // regex over test names
+  bool coverage = false;           // also list rules no test saw decide something
+  bool json = false;               // the report as JSON
+};
+
+enum class TestStatus {
+  Passed = 0,      // every test passed (and, with coverage, every rule is covered)
+  Failed = 1,      // a test failed, or a rule is uncovered
+  CouldNotRun = 2  // a test file or rule file could not be loaded, or no test ran
+};
+
+// Runs the tests; the report goes to `report`, errors (one per line) to `errors`.
+TestStatus run_rule_tests(const TestOptions& options, const RuleSetOptions& rules, std::ostream& report,
+                          std::ostream& errors);
+
+}  // namespace lcrules
