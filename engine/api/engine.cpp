@@ -111,7 +111,9 @@ const Environment& Engine::environment() const { return env_; }
 
 EngineStats Engine::stats() const { return shared_->sharing.stats(); }
 
-Result<LoadedRules> Engine::load(const RuleSetOptions& options) const {
+namespace {
+
+RuleSources sources_of(const Environment& env_, const RuleSetOptions& options) {
   RuleSources sources;
   sources.shipped_dir = find_shipped_rules(options.shipped_fallback);
   auto sys = env_.get("LCRULES_SYSTEM_DIR");
@@ -121,7 +123,28 @@ Result<LoadedRules> Engine::load(const RuleSetOptions& options) const {
   sources.extra = options.extra;
   sources.no_default_rules = options.no_default_rules;
   sources.no_user_rules = options.no_user_rules;
+  return sources;
+}
 
+}  // namespace
+
+std::vector<RulePath> Engine::rule_paths(const RuleSetOptions& options) const {
+  const RuleSources sources = sources_of(env_, options);
+  std::vector<RulePath> out;
+  if (!sources.no_default_rules && sources.shipped_dir) out.push_back({*sources.shipped_dir, true});
+  if (!sources.no_user_rules) {
+    out.push_back({sources.system_dir, true});
+    out.push_back({sources.user_dir, true});
+  }
+  for (const auto& p : sources.extra) {
+    std::error_code ec;
+    out.push_back({p, std::filesystem::is_directory(p, ec)});
+  }
+  return out;
+}
+
+Result<LoadedRules> Engine::load(const RuleSetOptions& options) const {
+  const RuleSources sources = sources_of(env_, options);
   std::vector<Error> errors;
   auto files = collect_rule_files(sources, errors);
   LoadResult loaded;

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "engine/cli/app.hpp"
+#include "engine/serve/server.hpp"
 
 #ifndef LCRULES_SOURCE_RULES_DIR
 #define LCRULES_SOURCE_RULES_DIR ""
@@ -91,6 +92,21 @@ int main(int argc, char** argv) {
   test->add_flag("--coverage", test_opts.coverage, "List rules that no test saw match and decide a field");
   add_output(test);
 
+  serve::ServeOptions serve_opts;
+  std::string log_level = "info";
+  auto* serve = app.add_subcommand(
+      "serve",
+      "Answer evaluations over a local socket, reload rules as they change, and stream decision changes");
+  serve->add_option("--socket", serve_opts.socket_path,
+                    "Listen on this Unix socket (default: $XDG_RUNTIME_DIR/lcrules/lcrules.sock)");
+  serve->add_option("--listen", serve_opts.listen,
+                    "Serve HTTP on this loopback ADDRESS:PORT (needs --token-file)");
+  serve->add_option("--token-file", serve_opts.token_file,
+                    "A file holding the bearer token TCP clients must send (mode 0600)");
+  serve->add_option("--log-level", log_level, "debug (one line per request), info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  add_rule_options(serve);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -98,6 +114,25 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitInput;  // every usage error is exit 2
+  }
+
+  if (*serve) {
+    // The service logs from several threads, with times.
+    auto logger = spdlog::stderr_color_mt("lcrules");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e lcrules: %l: %v");
+    logger->set_level(verbose ? spdlog::level::debug : spdlog::level::from_str(log_level));
+    spdlog::set_default_logger(logger);
+    try {
+      const Engine engine;
+      serve_opts.rules = rule_opts;
+      serve_opts.rules.use_cache = false;  // a long-running server loads seldom and always from the files
+      const char* watch = std::getenv("LCRULES_WATCH");
+      serve_opts.poll_files = watch && std::string(watch) == "poll";
+      return serve::run(engine, serve_opts);
+    } catch (const std::exception& e) {
+      spdlog::error("internal error: {}", e.what());
+      return kExitInternal;
+    }
   }
 
   auto logger = spdlog::stderr_color_st("lcrules");

@@ -18,7 +18,9 @@ void Metrics::observe_eval(std::chrono::nanoseconds latency) {
   eval_sum_ns_.fetch_add(static_cast<std::uint64_t>(latency.count()), std::memory_order_relaxed);
 }
 
-void Metrics::count_reload(bool ok) { (ok ? reloads_ok_ : reloads_failed_).fetch_add(1, std::memory_order_relaxed); }
+void Metrics::count_reload(bool ok) {
+  (ok ? reloads_ok_ : reloads_failed_).fetch_add(1, std::memory_order_relaxed);
+}
 
 std::string Metrics::render(const EngineStats& engine, bool rules_loaded) const {
   std::string out;
@@ -27,7 +29,8 @@ std::string Metrics::render(const EngineStats& engine, bool rules_loaded) const 
   {
     std::lock_guard lock(mutex_);
     for (const auto& [key, n] : requests_)
-      out += fmt::format("lcrules_requests_total{{endpoint=\"{}\",status=\"{}\"}} {}\n", key.first, key.second, n);
+      out += fmt::format("lcrules_requests_total{{endpoint=\"{}\",status=\"{}\"}} {}\n", key.first,
+                         key.second, n);
   }
   out += "# HELP lcrules_eval_duration_seconds Time to evaluate one request.\n";
   out += "# TYPE lcrules_eval_duration_seconds histogram\n";
@@ -43,7 +46,8 @@ std::string Metrics::render(const EngineStats& engine, bool rules_loaded) const 
   out += fmt::format("lcrules_eval_duration_seconds_count {}\n", cumulative);
   out += "# HELP lcrules_reloads_total Rule-set reloads, by result.\n";
   out += "# TYPE lcrules_reloads_total counter\n";
-  out += fmt::format("lcrules_reloads_total{{result=\"ok\"}} {}\n", reloads_ok_.load(std::memory_order_relaxed));
+  out +=
+      fmt::format("lcrules_reloads_total{{result=\"ok\"}} {}\n", reloads_ok_.load(std::memory_order_relaxed));
   out += fmt::format("lcrules_reloads_total{{result=\"failed\"}} {}\n",
                      reloads_failed_.load(std::memory_order_relaxed));
   out += "# HELP lcrules_commands_run_total Commands run for rules (not answered from the cache).\n";

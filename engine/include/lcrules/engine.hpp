@@ -62,6 +62,12 @@ struct RuleSetOptions {
   bool use_cache = true;           // the compiled rule-set cache; false: --no-cache
 };
 
+// A place rules are read from: a folder (its *.rules files) or one file.
+struct RulePath {
+  std::string path;
+  bool folder = true;
+};
+
 // One row of `lcrules rules`.
 struct RuleInfo {
   std::string name;
@@ -144,6 +150,10 @@ class Engine {
   // Shipped, system (/etc/lcrules), user (~/.config/lcrules) and extra rule files, read,
   // parsed and checked. Every problem of every file is in the errors.
   Result<LoadedRules> load(const RuleSetOptions& options) const;
+
+  // Where `load` looks for rules (shipped, system, user folders, extra paths), whether or
+  // not they exist now: what a long-running program watches to reload.
+  std::vector<RulePath> rule_paths(const RuleSetOptions& options) const;
 
   // `lcrules check FILE|DIR ...`: the given files loaded after the shipped rules (unless
   // options.no_default_rules), so that an override of a shipped rule checks; a shipped file
