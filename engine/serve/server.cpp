@@ -164,13 +164,14 @@ class Session : public WatchSessionBase, public std::enable_shared_from_this<Ses
     if (request.target == "/v1/watch" || request.target.rfind("/v1/watch?", 0) == 0)
       return start_watch(request);
 
+    // In flight until the answer is written: a graceful stop waits for it.
     ++shared_.in_flight;
     HttpResponse r = shared_.service.handle(request);
-    respond(r, keep_alive);
-    --shared_.in_flight;
+    respond(r, keep_alive, nullptr, true);
   }
 
-  void respond(const HttpResponse& r, bool keep_alive, const char* authenticate = nullptr) {
+  void respond(const HttpResponse& r, bool keep_alive, const char* authenticate = nullptr,
+               bool in_flight = false) {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
     res->set(http::field::server, "lcrules");
     res->set(http::field::content_type, r.content_type);
@@ -180,11 +181,13 @@ class Session : public WatchSessionBase, public std::enable_shared_from_this<Ses
     res->body() = r.body;
     res->prepare_payload();
     stream_.expires_after(kHeaderTimeout);
-    http::async_write(stream_, *res,
-                      [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
-                        if (ec || !keep_alive) return self->shutdown();
-                        self->wait_for_request();
-                      });
+    http::async_write(
+        stream_, *res,
+        [self = this->shared_from_this(), res, keep_alive, in_flight](beast::error_code ec, std::size_t) {
+          if (in_flight) --self->shared_.in_flight;
+          if (ec || !keep_alive || self->shared_.stopping) return self->shutdown();
+          self->wait_for_request();
+        });
   }
 
   void shutdown() {
@@ -504,6 +507,13 @@ int run(const Engine& engine, const ServeOptions& options) {
 
   net::signal_set signals(ioc, SIGTERM, SIGINT, SIGHUP);
   net::steady_timer grace(ioc);
+  std::chrono::steady_clock::time_point grace_until;
+  // After SIGTERM: stop when no request is in flight, or when the grace period is over.
+  std::function<void()> wait_in_flight = [&] {
+    if (shared.in_flight == 0 || std::chrono::steady_clock::now() >= grace_until) return ioc.stop();
+    grace.expires_after(std::chrono::milliseconds(20));
+    grace.async_wait([&](beast::error_code) { wait_in_flight(); });
+  };
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](beast::error_code ec, int sig) {
       if (ec) return;
@@ -518,12 +528,7 @@ int run(const Engine& engine, const ServeOptions& options) {
       for (auto& l : unix_listeners) l->stop();
       for (auto& l : tcp_listeners) l->stop();
       shared.close_watchers();
-      const auto until = std::chrono::steady_clock::now() + kShutdownGrace;
-      std::function<void()> wait_in_flight = [&, until] {
-        if (shared.in_flight == 0 || std::chrono::steady_clock::now() >= until) return ioc.stop();
-        grace.expires_after(std::chrono::milliseconds(20));
-        grace.async_wait([&](beast::error_code) { wait_in_flight(); });
-      };
+      grace_until = std::chrono::steady_clock::now() + kShutdownGrace;
       wait_in_flight();
     });
   };
