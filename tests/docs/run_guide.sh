@@ -18,7 +18,9 @@ binary=$2
 workdir=${3:-}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 sandbox=$(mktemp -d)
-trap 'rm -rf "$sandbox"' EXIT
+# A guide may start a server in the background (docs/service.md): stop whatever still runs
+# from the sandbox.
+trap 'pkill -f -- "$sandbox/" 2>/dev/null; rm -rf "$sandbox"' EXIT
 chmod 700 "$sandbox"
 home="$sandbox/home"
 mkdir -p "$home" "$sandbox/bin"
