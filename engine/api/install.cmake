@@ -13,8 +13,8 @@ set(LCRULES_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/lcrules)
 #   more, its include folder (the source tree) and PEGTL (header-only) are for the build tree;
 # - spdlog and fmt, used header-only: nothing to link, so a consumer needs neither;
 # - lcrules_warnings, the project's warning flags: never a consumer's business.
-# Boost.Regex (static), yaml-cpp's static archive and nlohmann_json stay; the threads
-# library is added (spdlog's and the command executor's locks).
+# Boost.Regex (static), yaml-cpp's and RE2's static archives (by path) and nlohmann_json
+# stay; the threads library is added (spdlog's, the command executor's and RE2's locks).
 set_target_properties(lcrules_engine PROPERTIES EXPORT_NAME engine)
 set_target_properties(lcrules_grammar PROPERTIES EXPORT_NAME grammar)
 
@@ -63,13 +63,14 @@ install(FILES ${PROJECT_BINARY_DIR}/lcrules-config.cmake ${PROJECT_BINARY_DIR}/l
         DESTINATION ${LCRULES_INSTALL_CMAKEDIR})
 
 # lcrules.pc: its prefix is found from where the file is (${pcfiledir}), so the tree stays
-# right wherever `cmake --install --prefix` puts it. Boost.Regex and yaml-cpp are named by
-# their static archives, as the engine is built with them.
+# right wherever `cmake --install --prefix` puts it. Boost.Regex, yaml-cpp and RE2 are named
+# by their static archives, as the engine is built with them.
 get_target_property(LCRULES_PC_BOOST_REGEX Boost::regex IMPORTED_LOCATION_RELEASE)
 if(NOT LCRULES_PC_BOOST_REGEX)
   get_target_property(LCRULES_PC_BOOST_REGEX Boost::regex LOCATION)
 endif()
 set(LCRULES_PC_YAML_CPP ${LCRULES_YAML_CPP_STATIC})
+set(LCRULES_PC_RE2 ${LCRULES_RE2_STATIC})
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
   set(LCRULES_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
   set(LCRULES_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")

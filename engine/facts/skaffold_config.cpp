@@ -1,8 +1,8 @@
 #include "engine/facts/skaffold_config.hpp"
 
+#include <re2/re2.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
-#include <boost/regex.hpp>
 
 #include <cctype>
 #include <cerrno>
@@ -127,15 +127,15 @@ std::map<std::string, std::string> SkaffoldGlobalConfig::resolve(const std::stri
 
 namespace {
 
-// Skaffold's regexMatch: equality, else an unanchored search; a bad pattern matches nothing.
+// Skaffold's regexMatch: equality, else an unanchored search with Go's regexp (RE2 syntax:
+// UTF-8, `.` excludes newlines, `^`/`$` anchor the whole text, linear time); a pattern that
+// does not compile (look-ahead, back-references, ...) matches nothing.
 bool regex_match_or_equal(const std::string& pattern, const std::string& context) {
   if (pattern == context) return true;
-  try {
-    const boost::regex re(pattern, boost::regex::perl);
-    return boost::regex_search(context, re);
-  } catch (const std::exception&) {  // bad pattern, or a match too complex to finish
-    return false;
-  }
+  RE2::Options options;  // UTF-8, Perl-like classes and flags: Go's syntax.Perl
+  options.set_log_errors(false);
+  const RE2 re(pattern, options);
+  return re.ok() && RE2::PartialMatch(context, re);
 }
 
 }  // namespace

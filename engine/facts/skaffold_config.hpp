@@ -33,7 +33,8 @@ class SkaffoldGlobalConfig {
   // Keys: "local-cluster", "kind-disable-load", "k3d-disable-load".
   std::map<std::string, std::string> resolve(const std::string& context) const;
 
-  // Skaffold's pattern rule: exact equality; else unanchored regex search; leading `!`
+  // Skaffold's pattern rule: exact equality; else unanchored search with a Go regular
+  // expression (RE2: no look-ahead or back-references, UTF-8, single-line); leading `!`
   // negates; a pattern that fails to compile matches nothing; empty matches everything.
   static bool pattern_matches(const std::string& pattern, const std::string& context);
 

@@ -61,7 +61,7 @@ TEST_CASE("pattern_matches: Skaffold's RegexEqual", "[skaffold-config]") {
   CHECK_FALSE(m("^kind-", "my-kind-x"));
   CHECK_FALSE(m("kind$", "kind-x"));
   CHECK_FALSE(m("other", "kind-x"));
-  // Perl syntax.
+  // Go's syntax (RE2), which shares Perl's classes and flags.
   CHECK(m("\\d{3}", "ctx-123"));
   CHECK(m("(?i)KIND", "kind-x"));
   // Negation.
@@ -84,6 +84,47 @@ TEST_CASE("pattern_matches: Skaffold's RegexEqual", "[skaffold-config]") {
   CHECK(m("", "anything"));
   CHECK(m("", ""));
   CHECK_FALSE(m("!", "anything"));
+}
+
+TEST_CASE("pattern_matches: patterns are Go regular expressions (RE2)", "[skaffold-config]") {
+  auto m = &SkaffoldGlobalConfig::pattern_matches;
+  // Look-ahead and back-references do not compile in Go: the pattern matches nothing, and
+  // negated, everything.
+  CHECK_FALSE(m("^(?!prod)", "dev-1"));
+  CHECK_FALSE(m("^(?!prod)", "prod-1"));
+  CHECK(m("!^(?!prod)", "prod-1"));
+  CHECK(m("!^(?!prod)", "dev-1"));
+  CHECK_FALSE(m("kind(?=-x)", "kind-x"));
+  CHECK_FALSE(m("(?<=my-)kind", "my-kind"));
+  CHECK_FALSE(m("(a)\\1", "aa"));
+  CHECK(m("!(a)\\1", "aa"));
+  CHECK_FALSE(m("(?<n>kind)", "kind-x"));  // Go 1.22's spelling; Skaffold v1.39 predates it
+  // UTF-8: `.` and classes count characters, not bytes.
+  CHECK(m("^ctx-.$", "ctx-\u00e9"));  // é is two bytes, one character
+  CHECK(m("^ctx-[^a]$", "ctx-\u00e9"));
+  CHECK_FALSE(m("^ctx-..$", "ctx-\u00e9"));
+  CHECK(m("^.{3}$", "\u65e5\u672c\u8a9e"));  // three characters, nine bytes
+  CHECK_FALSE(m("^.{9}$", "\u65e5\u672c\u8a9e"));
+  // Single-line: `.` does not match a newline, `^` and `$` anchor the whole string.
+  CHECK_FALSE(m("a.b", "a\nb"));
+  CHECK(m("(?s)a.b", "a\nb"));
+  CHECK_FALSE(m("^b", "a\nb"));
+  CHECK_FALSE(m("a$", "a\nb"));
+  CHECK(m("(?m)^b", "a\nb"));
+  CHECK(m("^kind-x$", "kind-x"));
+  // Go's named groups and Unicode classes.
+  CHECK(m("^(?P<tool>kind|k3d)-", "k3d-dev"));
+  CHECK_FALSE(m("^(?P<tool>kind|k3d)-", "minikube"));
+  CHECK(m("^\\p{Greek}+$", "\u03b1\u03b2\u03b3"));
+  CHECK_FALSE(m("^\\p{Greek}+$", "abc"));
+  CHECK(m("!\\p{Greek}", "abc"));
+  // Linear time: a pattern that backtracks catastrophically elsewhere returns at once.
+  const std::string long_name = std::string(100000, 'a') + "!";
+  CHECK_FALSE(m("^(a+)+$", long_name));
+  CHECK(m("!^(a+)+$", long_name));
+  CHECK(m("(a+)+!$", long_name));
+  CHECK_FALSE(m("^(a|aa)+$", long_name));
+  CHECK(m("^(a|aa)+$", std::string(100000, 'a')));
 }
 
 // --- loading and resolving ----------------------------------------------------------------------------
