@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "engine/facts/files.hpp"
 
@@ -38,7 +39,7 @@ bool is_plain_null(const YAML::Node& n) {
   return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
 }
 
-// YAML 1.1 boolean words, any case, normalised to "true"/"false".
+// skaffold.yaml's booleans: YAML 1.1 words, any case, normalised to "true"/"false".
 std::optional<std::string> yaml11_bool(const std::string& s) {
   std::string lower;
   for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -47,25 +48,115 @@ std::optional<std::string> yaml11_bool(const std::string& s) {
   return std::nullopt;
 }
 
-// A boolean field of `map`: nullopt when absent or null; an error for anything else that is
-// not a boolean word.
+std::string not_a_boolean(const char* key) {
+  return std::string(key) + " must be a boolean (true/false, yes/no, on/off, y/n)";
+}
+
+// A boolean field of skaffold.yaml's `map`: nullopt when absent or null; an error for
+// anything else that is not a boolean word.
 std::optional<std::string> bool_field(const std::string& file, const YAML::Node& map, const char* key) {
   const YAML::Node v = map[key];
   if (!v.IsDefined() || is_plain_null(v)) return std::nullopt;
   if (v.IsScalar()) {
     if (auto b = yaml11_bool(v.Scalar())) return b;
-    fail_at(file, v.Mark(),
-            std::string(key) + " must be a boolean (true/false, yes/no, on/off, y/n), not \"" + v.Scalar() +
-                "\"");
+    fail_at(file, v.Mark(), not_a_boolean(key) + ", not \"" + v.Scalar() + "\"");
   }
-  fail_at(file, v.Mark(), std::string(key) + " must be a boolean (true/false, yes/no, on/off, y/n)");
+  fail_at(file, v.Mark(), not_a_boolean(key));
 }
 
-void read_fields(const std::string& file, const YAML::Node& map, std::map<std::string, std::string>& out) {
-  for (const char* key : kFields) {
-    if (auto b = bool_field(file, map, key)) out[key] = *b;
+// ~/.skaffold/config as Skaffold reads it, with Go's yaml.v3 into its config structs.
+class GlobalConfigReader {
+ public:
+  using Entries = std::vector<std::pair<std::string, YAML::Node>>;
+
+  explicit GlobalConfigReader(const std::string& file) : file_(file) {}
+
+  // yaml.v3 refuses a key given twice in a mapping: checked in every mapping of the document
+  // (yaml-cpp keeps both entries). Aliased nodes are checked once.
+  void check_duplicate_keys(const YAML::Node& node) {
+    if (!node.IsMap() && !node.IsSequence()) return;
+    if (seen(node)) return;
+    if (node.IsSequence()) {
+      for (const YAML::Node& item : node) check_duplicate_keys(item);
+      return;
+    }
+    std::map<std::string, YAML::Mark> keys;
+    for (const auto& kv : node) {
+      const YAML::Node& key = kv.first;
+      if (key.IsScalar()) {
+        const auto [it, inserted] = keys.emplace(key.Scalar(), key.Mark());
+        if (!inserted) {
+          fail_at(file_, key.Mark(),
+                  "duplicate key \"" + key.Scalar() + "\" (first at line " +
+                      std::to_string(it->second.line + 1) + ")");
+        }
+      }
+      check_duplicate_keys(key);
+      check_duplicate_keys(kv.second);
+    }
   }
-}
+
+  // The entries of a mapping with a scalar key, in order.
+  Entries entries(const YAML::Node& map) const {
+    Entries out;
+    for (const auto& kv : map) {
+      if (kv.first.IsScalar()) out.emplace_back(kv.first.Scalar(), kv.second);
+    }
+    return out;
+  }
+
+  static YAML::Node find(const Entries& entries, const std::string& key) {
+    for (const auto& [k, v] : entries) {
+      if (k == key) return v;
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+
+  // A boolean as yaml.v3 decodes it into Go's bool: plain true/True/TRUE, false/False/FALSE,
+  // and the YAML 1.1 words y/Y/yes/Yes/YES/on/On/ON, n/N/no/No/NO/off/Off/OFF, these also
+  // quoted. nullopt when absent or null; an error for anything else.
+  std::optional<std::string> boolean(const Entries& map, const char* key) const {
+    const YAML::Node v = find(map, key);
+    if (!v.IsDefined() || is_plain_null(v)) return std::nullopt;
+    if (!v.IsScalar()) fail_at(file_, v.Mark(), not_a_boolean(key));
+    static const std::set<std::string> yes = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"};
+    static const std::set<std::string> no = {"n", "N", "no", "No", "NO", "off", "Off", "OFF"};
+    static const std::set<std::string> core_true = {"true", "True", "TRUE"};
+    static const std::set<std::string> core_false = {"false", "False", "FALSE"};
+    const std::string& s = v.Scalar();
+    if (yes.count(s)) return "true";
+    if (no.count(s)) return "false";
+    const bool plain = v.Tag() == "?" || v.Tag() == "tag:yaml.org,2002:bool";
+    if (plain && core_true.count(s)) return "true";
+    if (plain && core_false.count(s)) return "false";
+    if (core_true.count(s) || core_false.count(s)) {
+      fail_at(file_, v.Mark(),
+              std::string(key) + " must be a boolean, not the quoted string \"" + s + "\" (write " + s +
+                  " without quotes)");
+    }
+    fail_at(file_, v.Mark(), not_a_boolean(key) + ", not \"" + s + "\"");
+  }
+
+  void read_fields(const Entries& map, std::map<std::string, std::string>& out) const {
+    for (const char* key : kFields) {
+      if (auto b = boolean(map, key)) out[key] = *b;
+    }
+  }
+
+ private:
+  // Whether `node` was met before (by identity: an alias is its anchor's node); marks it.
+  bool seen(const YAML::Node& node) {
+    auto& bucket = seen_[node.Mark().pos];
+    for (const YAML::Node& other : bucket) {
+      if (other.is(node)) return true;
+    }
+    bucket.push_back(node);
+    return false;
+  }
+
+  const std::string& file_;
+  std::map<int, std::vector<YAML::Node>> seen_;  // by position, then identity
+};
 
 }  // namespace
 
@@ -82,25 +173,29 @@ SkaffoldGlobalConfig SkaffoldGlobalConfig::load(const std::string& path) {
   try {
     if (!root.IsDefined() || root.IsNull()) return cfg;
     if (!root.IsMap()) fail_at(path, root.Mark(), "the Skaffold global config must be a mapping");
+    GlobalConfigReader reader(path);
+    reader.check_duplicate_keys(root);
+    const auto top = reader.entries(root);
 
-    const YAML::Node global = root["global"];
+    const YAML::Node global = GlobalConfigReader::find(top, "global");
     if (global.IsDefined() && !is_plain_null(global)) {
       if (!global.IsMap()) fail_at(path, global.Mark(), "global must be a mapping");
-      read_fields(path, global, cfg.global_);
+      reader.read_fields(reader.entries(global), cfg.global_);
     }
 
-    const YAML::Node contexts = root["kubeContexts"];
+    const YAML::Node contexts = GlobalConfigReader::find(top, "kubeContexts");
     if (contexts.IsDefined() && !is_plain_null(contexts)) {
       if (!contexts.IsSequence()) fail_at(path, contexts.Mark(), "kubeContexts must be a list");
-      for (const YAML::Node& entry : contexts) {
-        if (!entry.IsMap()) fail_at(path, entry.Mark(), "kubeContexts entry must be a mapping");
+      for (const YAML::Node& item : contexts) {
+        if (!item.IsMap()) fail_at(path, item.Mark(), "kubeContexts entry must be a mapping");
+        const auto entry = reader.entries(item);
         Entry e;
-        const YAML::Node pattern = entry["kube-context"];
+        const YAML::Node pattern = GlobalConfigReader::find(entry, "kube-context");
         if (pattern.IsDefined() && !is_plain_null(pattern)) {
           if (!pattern.IsScalar()) fail_at(path, pattern.Mark(), "kube-context must be a string");
           e.pattern = pattern.Scalar();
         }
-        read_fields(path, entry, e.values);
+        reader.read_fields(entry, e.values);
         cfg.entries_.push_back(std::move(e));
       }
     }

@@ -24,8 +24,10 @@ class ConfigError : public std::runtime_error {
 
 class SkaffoldGlobalConfig {
  public:
-  // Missing file: an empty config. Throws ConfigError for an unparseable one or a value of
-  // the wrong type (booleans accept YAML 1.1 words: yes/no/on/off/y/n/true/false, any case).
+  // Missing file: an empty config. Read as Skaffold reads it, with Go's yaml.v3: throws
+  // ConfigError for an unparseable file, a key given twice in a mapping, or a value of the
+  // wrong type (booleans: true/True/TRUE, false/False/FALSE, and the YAML 1.1 words
+  // y/Y/yes/Yes/YES/on/On/ON, n/N/no/No/NO/off/Off/OFF, these also quoted).
   static SkaffoldGlobalConfig load(const std::string& path);
 
   // The effective values for a context: the last `kubeContexts` entry whose pattern matches

@@ -224,26 +224,94 @@ TEST_CASE("resolve: an entry with an empty or missing kube-context matches every
       Values{{"local-cluster", "true"}});
 }
 
-TEST_CASE("booleans accept YAML 1.1 words in any case", "[skaffold-config]") {
+TEST_CASE("booleans are read as yaml.v3 reads them into Go's bool", "[skaffold-config]") {
   TempDir tmp;
-  for (const std::string word : {"true", "True", "TRUE", "tRuE", "yes", "Yes", "YES", "yEs", "y", "Y", "on",
-                                 "On", "ON", "oN", "\"yes\"", "'on'"}) {
+  const std::string f = tmp / "config";
+  auto global = [&](const std::string& word) {
+    return config(tmp, "global:\n  local-cluster: " + word + "\n");
+  };
+  auto in_entry = [&](const std::string& word) {
+    return config(tmp, "kubeContexts:\n- kube-context: c\n  kind-disable-load: " + word + "\n");
+  };
+  // YAML 1.2's true/false in three spellings, plain only.
+  for (const std::string word : {"true", "True", "TRUE"}) {
     INFO(word);
-    CHECK(config(tmp, "global:\n  local-cluster: " + word + "\n").resolve("") ==
-          Values{{"local-cluster", "true"}});
+    CHECK(global(word).resolve("") == Values{{"local-cluster", "true"}});
   }
-  for (const std::string word :
-       {"false", "False", "FALSE", "fAlSe", "no", "No", "NO", "nO", "n", "N", "off", "Off", "OFF", "oFf"}) {
+  for (const std::string word : {"false", "False", "FALSE"}) {
     INFO(word);
-    CHECK(config(tmp, "kubeContexts:\n- kube-context: c\n  kind-disable-load: " + word + "\n").resolve("c") ==
-          Values{{"kind-disable-load", "false"}});
+    CHECK(in_entry(word).resolve("c") == Values{{"kind-disable-load", "false"}});
   }
+  // YAML 1.1's words in three spellings, plain, double- or single-quoted.
+  for (const std::string word : {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"}) {
+    for (const std::string& written : {word, "\"" + word + "\"", "'" + word + "'"}) {
+      INFO(written);
+      CHECK(global(written).resolve("") == Values{{"local-cluster", "true"}});
+    }
+  }
+  for (const std::string word : {"n", "N", "no", "No", "NO", "off", "Off", "OFF"}) {
+    for (const std::string& written : {word, "\"" + word + "\"", "'" + word + "'"}) {
+      INFO(written);
+      CHECK(in_entry(written).resolve("c") == Values{{"kind-disable-load", "false"}});
+    }
+  }
+  // Quoted true/false are strings: an error, with a hint.
+  for (const std::string word : {"true", "True", "TRUE", "false", "False", "FALSE"}) {
+    for (const std::string& written : {"\"" + word + "\"", "'" + word + "'"}) {
+      INFO(written);
+      CHECK(load_error(tmp, "global:\n  local-cluster: " + written + "\n") ==
+            f + ":2:18: error: local-cluster must be a boolean, not the quoted string \"" + word +
+                "\" (write " + word + " without quotes)");
+    }
+  }
+  // Any other spelling, plain or quoted, is an error.
+  for (const std::string word : {"tRuE", "fAlSe", "yEs", "nO", "oN", "oFf", "yES", "tRUE", "1", "0", "t", "f",
+                                 "enabled", "\"1\"", "'tRuE'", "\"\""}) {
+    INFO(word);
+    std::string shown = word;
+    if (shown.size() >= 2 && (shown.front() == '"' || shown.front() == '\''))
+      shown = shown.substr(1, shown.size() - 2);
+    CHECK(load_error(tmp, "kubeContexts:\n- kube-context: c\n  kind-disable-load: " + word + "\n") ==
+          f + ":3:22: error: kind-disable-load must be a boolean (true/false, yes/no, on/off, y/n), not \"" +
+              shown + "\"");
+  }
+  // `!!bool` is a plain boolean; `!!str` is a string.
+  CHECK(global("!!bool true").resolve("") == Values{{"local-cluster", "true"}});
+  CHECK(
+      load_error(tmp, "global:\n  local-cluster: !!str true\n") ==
+      f + ":2:18: error: local-cluster must be a boolean, not the quoted string \"true\" (write true without "
+          "quotes)");
   // Null or empty leaves the field unset.
-  for (const std::string word : {"", "~", "null", "NULL"}) {
+  for (const std::string word : {"", "~", "null", "Null", "NULL"}) {
     INFO(word);
     CHECK(config(tmp, "global:\n  local-cluster: " + word + "\n  k3d-disable-load: on\n").resolve("") ==
           Values{{"k3d-disable-load", "true"}});
   }
+  // skaffold.yaml's build.local.push keeps its own reading (YAML 1.1 words, any case).
+  CHECK(read_skaffold_yaml_push(tmp.write("skaffold.yaml", "build: {local: {push: tRuE}}\n")) == "true");
+}
+
+TEST_CASE("a key given twice in any mapping is an error", "[skaffold-config]") {
+  TempDir tmp;
+  const std::string f = tmp / "config";
+  CHECK(load_error(tmp, "global:\n  local-cluster: true\n  local-cluster: true\n") ==
+        f + ":3:3: error: duplicate key \"local-cluster\" (first at line 2)");
+  CHECK(load_error(tmp, "global: {}\nkubeContexts: []\nglobal: {}\n") ==
+        f + ":3:1: error: duplicate key \"global\" (first at line 1)");
+  CHECK(load_error(tmp, "kubeContexts:\n- kube-context: a\n  kube-context: b\n") ==
+        f + ":3:3: error: duplicate key \"kube-context\" (first at line 2)");
+  CHECK(load_error(tmp, "kubeContexts:\n- {kube-context: a, local-cluster: y, \"local-cluster\": n}\n") ==
+        f + ":2:39: error: duplicate key \"local-cluster\" (first at line 2)");
+  // Anywhere: also under fields lcrules does not read, and in an anchored mapping.
+  CHECK(load_error(tmp, "global:\n  survey: {last-prompted: a, last-prompted: b}\n") ==
+        f + ":2:30: error: duplicate key \"last-prompted\" (first at line 2)");
+  CHECK(load_error(tmp, "defaults: &d {local-cluster: y, local-cluster: n}\nglobal: *d\n") ==
+        f + ":1:33: error: duplicate key \"local-cluster\" (first at line 1)");
+  // The same key in different mappings is fine.
+  CHECK(config(tmp,
+               "global: {local-cluster: y}\nkubeContexts:\n- {kube-context: a, local-cluster: n}\n"
+               "- {kube-context: b, local-cluster: y}\n")
+            .resolve("a") == Values{{"local-cluster", "false"}});
 }
 
 TEST_CASE("other fields are ignored", "[skaffold-config]") {
