@@ -83,7 +83,7 @@ class GlobalConfigReader {
     std::map<std::string, YAML::Mark> keys;
     for (const auto& kv : node) {
       const YAML::Node& key = kv.first;
-      if (key.IsScalar()) {
+      if (key.IsScalar() && !is_merge_key(key)) {  // yaml.v3: the last merge key counts
         const auto [it, inserted] = keys.emplace(key.Scalar(), key.Mark());
         if (!inserted) {
           fail_at(file_, key.Mark(),
@@ -96,14 +96,10 @@ class GlobalConfigReader {
     }
   }
 
-  // The entries of a mapping with a scalar key, in order.
-  Entries entries(const YAML::Node& map) const {
-    Entries out;
-    for (const auto& kv : map) {
-      if (kv.first.IsScalar()) out.emplace_back(kv.first.Scalar(), kv.second);
-    }
-    return out;
-  }
+  // The entries of a mapping as yaml.v3 decodes it into a struct: its own scalar keys, then
+  // those its merge key (`<<: *a`, `<<: [*a, *b]`) brings that are not set yet (explicit
+  // keys win, and earlier mappings of a merge list win over later ones).
+  Entries entries(const YAML::Node& map) { return entries(map, 0); }
 
   static YAML::Node find(const Entries& entries, const std::string& key) {
     for (const auto& [k, v] : entries) {
@@ -154,8 +150,62 @@ class GlobalConfigReader {
     return false;
   }
 
+  static bool is_merge_key(const YAML::Node& key) {
+    return key.IsScalar() && key.Scalar() == "<<" &&
+           (key.Tag() == "?" || key.Tag() == "tag:yaml.org,2002:merge");
+  }
+
+  Entries entries(const YAML::Node& map, int depth) {
+    auto& bucket = entries_[map.Mark().pos];
+    for (const auto& [node, done] : bucket) {
+      if (node.is(map)) return done;
+    }
+    for (const YAML::Node& open : open_) {
+      if (open.is(map)) fail_at(file_, map.Mark(), "a merge key (<<) brings in the mapping it is in");
+    }
+    if (depth > kMaxMergeDepth)
+      fail_at(file_, map.Mark(),
+              "merge keys (<<) nest too deeply (more than " + std::to_string(kMaxMergeDepth) + " levels)");
+    Entries out;
+    std::set<std::string> keys;
+    YAML::Node merge(YAML::NodeType::Undefined);
+    for (const auto& kv : map) {
+      if (is_merge_key(kv.first)) {
+        merge = kv.second;  // as yaml.v3, the last merge key of a mapping counts
+      } else if (kv.first.IsScalar()) {
+        out.emplace_back(kv.first.Scalar(), kv.second);
+        keys.insert(kv.first.Scalar());
+      }
+    }
+    if (merge.IsDefined()) {
+      open_.push_back(map);
+      auto add = [&](const YAML::Node& merged) {
+        if (!merged.IsMap()) fail_at(file_, merged.Mark(), kMergeNeedsMaps);
+        for (auto& [key, value] : entries(merged, depth + 1)) {
+          if (keys.insert(key).second) out.emplace_back(key, value);
+        }
+      };
+      if (merge.IsSequence()) {
+        for (const YAML::Node& item : merge) add(item);
+      } else if (merge.IsMap()) {
+        add(merge);
+      } else {
+        fail_at(file_, merge.Mark(), kMergeNeedsMaps);
+      }
+      open_.pop_back();
+    }
+    // Looked up again (the recursion above may have added to the table).
+    entries_[map.Mark().pos].emplace_back(map, out);
+    return out;
+  }
+
+  static constexpr int kMaxMergeDepth = 200;
+  static constexpr const char* kMergeNeedsMaps = "a merge key (<<) needs a mapping or a list of mappings";
+
   const std::string& file_;
-  std::map<int, std::vector<YAML::Node>> seen_;  // by position, then identity
+  std::map<int, std::vector<YAML::Node>> seen_;                         // by position, then identity
+  std::map<int, std::vector<std::pair<YAML::Node, Entries>>> entries_;  // the same, merged entries
+  std::vector<YAML::Node> open_;  // mappings whose merge key is being followed
 };
 
 }  // namespace

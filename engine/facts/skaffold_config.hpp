@@ -28,6 +28,7 @@ class SkaffoldGlobalConfig {
   // ConfigError for an unparseable file, a key given twice in a mapping, or a value of the
   // wrong type (booleans: true/True/TRUE, false/False/FALSE, and the YAML 1.1 words
   // y/Y/yes/Yes/YES/on/On/ON, n/N/no/No/NO/off/Off/OFF, these also quoted).
+  // Merge keys (`<<: *a`, `<<: [*a, *b]`) are honoured; explicit keys win.
   static SkaffoldGlobalConfig load(const std::string& path);
 
   // The effective values for a context: the last `kubeContexts` entry whose pattern matches

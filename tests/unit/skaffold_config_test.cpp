@@ -314,6 +314,88 @@ TEST_CASE("a key given twice in any mapping is an error", "[skaffold-config]") {
             .resolve("a") == Values{{"local-cluster", "false"}});
 }
 
+TEST_CASE("merge keys are honoured as yaml.v3 does", "[skaffold-config]") {
+  TempDir tmp;
+  const std::string f = tmp / "config";
+  SECTION("<<: *anchor brings a mapping's keys; explicit keys win wherever they are") {
+    const auto cfg = config(tmp, R"(defaults: &local {local-cluster: true, kind-disable-load: true}
+global:
+  k3d-disable-load: yes
+  <<: *local
+kubeContexts:
+- kube-context: prod
+  kind-disable-load: false
+  <<: *local
+- <<: *local
+  kube-context: dev
+  local-cluster: off
+)");
+    CHECK(cfg.resolve("") ==
+          Values{{"local-cluster", "true"}, {"kind-disable-load", "true"}, {"k3d-disable-load", "true"}});
+    CHECK(cfg.resolve("prod") ==
+          Values{{"local-cluster", "true"}, {"kind-disable-load", "false"}, {"k3d-disable-load", "true"}});
+    CHECK(cfg.resolve("dev") ==
+          Values{{"local-cluster", "false"}, {"kind-disable-load", "true"}, {"k3d-disable-load", "true"}});
+  }
+  SECTION("<<: [*a, *b]: earlier mappings win, explicit keys win over all") {
+    const auto cfg = config(tmp, R"(a: &a {local-cluster: true}
+b: &b {local-cluster: false, kind-disable-load: true, k3d-disable-load: true}
+kubeContexts:
+- {kube-context: c, <<: [*a, *b], k3d-disable-load: false}
+- {kube-context: d, <<: [*b, *a]}
+)");
+    CHECK(cfg.resolve("c") ==
+          Values{{"local-cluster", "true"}, {"kind-disable-load", "true"}, {"k3d-disable-load", "false"}});
+    CHECK(cfg.resolve("d") ==
+          Values{{"local-cluster", "false"}, {"kind-disable-load", "true"}, {"k3d-disable-load", "true"}});
+  }
+  SECTION("an inline mapping, nested merges, and the top level") {
+    const auto cfg = config(tmp, R"(base: &base {local-cluster: false}
+more: &more {<<: *base, kind-disable-load: on}
+<<: {global: {k3d-disable-load: y}}
+kubeContexts:
+- {<<: *more, kube-context: kind-.*}
+- {kube-context: kind-pattern-from-merge, <<: {kube-context: ignored, local-cluster: y}}
+)");
+    CHECK(cfg.resolve("kind-x") ==
+          Values{{"local-cluster", "false"}, {"kind-disable-load", "true"}, {"k3d-disable-load", "true"}});
+    CHECK(cfg.resolve("kind-pattern-from-merge") ==
+          Values{{"local-cluster", "true"}, {"k3d-disable-load", "true"}});
+  }
+  SECTION("a merged key does not count as a duplicate; a quoted \"<<\" is an ordinary key") {
+    CHECK(config(tmp, "d: &d {local-cluster: y}\nglobal: {local-cluster: n, <<: *d}\n").resolve("") ==
+          Values{{"local-cluster", "false"}});
+    CHECK(config(tmp, "d: &d {local-cluster: y}\nglobal: {\"<<\": *d}\n").resolve("") == Values{});
+  }
+  SECTION("merged values are checked like the others") {
+    CHECK(load_error(tmp, "d: &d {local-cluster: \"true\"}\nglobal: {<<: *d}\n") ==
+          f + ":1:23: error: local-cluster must be a boolean, not the quoted string \"true\" (write true "
+              "without "
+              "quotes)");
+  }
+  SECTION("a merge key needs a mapping or a list of mappings") {
+    CHECK(load_error(tmp, "global: {<<: 3}\n") ==
+          f + ":1:14: error: a merge key (<<) needs a mapping or a list of mappings");
+    CHECK(load_error(tmp, "global: {<<: [{local-cluster: y}, x]}\n") ==
+          f + ":1:35: error: a merge key (<<) needs a mapping or a list of mappings");
+    CHECK(load_error(tmp, "global: {<<: ~}\n") ==
+          f + ":1:14: error: a merge key (<<) needs a mapping or a list of mappings");
+  }
+  SECTION("a mapping that merges itself is an error, not a loop") {
+    CHECK(load_error(tmp, "global: &g {<<: *g}\n") ==
+          f + ":1:9: error: a merge key (<<) brings in the mapping it is in");
+  }
+  SECTION("many merges of merges stay fast") {
+    std::string text = "m0: &m0 {local-cluster: y}\n";
+    for (int i = 1; i <= 60; ++i) {
+      const std::string p = std::to_string(i - 1);
+      text += "m" + std::to_string(i) + ": &m" + std::to_string(i) + " {<<: [*m" + p + ", *m" + p + "]}\n";
+    }
+    text += "global: {<<: *m60}\n";
+    CHECK(config(tmp, text).resolve("") == Values{{"local-cluster", "true"}});
+  }
+}
+
 TEST_CASE("other fields are ignored", "[skaffold-config]") {
   TempDir tmp;
   const auto cfg = config(tmp, R"(global:
