@@ -45,9 +45,20 @@ std::string Environment::home() const {
   return "/";
 }
 
+namespace {
+
+// An XDG base folder: the variable when it holds an absolute path, else `fallback`. The XDG
+// Base Directory specification says relative paths are invalid and to be ignored: they
+// would name a folder under wherever the tool was started.
+std::string xdg_dir(const Environment& env, const char* variable, const std::string& fallback) {
+  auto value = env.get(variable);
+  return value && !value->empty() && (*value)[0] == '/' ? *value : fallback;
+}
+
+}  // namespace
+
 std::string Environment::cache_dir() const {
-  auto xdg = get("XDG_CACHE_HOME");
-  return (xdg && !xdg->empty() ? *xdg : home() + "/.cache") + "/lcrules";
+  return xdg_dir(*this, "XDG_CACHE_HOME", home() + "/.cache") + "/lcrules";
 }
 
 // --- LoadedRules ------------------------------------------------------------------------
@@ -118,8 +129,7 @@ RuleSources sources_of(const Environment& env_, const RuleSetOptions& options) {
   sources.shipped_dir = find_shipped_rules(options.shipped_fallback);
   auto sys = env_.get("LCRULES_SYSTEM_DIR");
   sources.system_dir = sys && !sys->empty() ? *sys : "/etc/lcrules";
-  auto xdg = env_.get("XDG_CONFIG_HOME");
-  sources.user_dir = (xdg && !xdg->empty() ? *xdg : env_.home() + "/.config") + "/lcrules";
+  sources.user_dir = xdg_dir(env_, "XDG_CONFIG_HOME", env_.home() + "/.config") + "/lcrules";
   sources.extra = options.extra;
   sources.no_default_rules = options.no_default_rules;
   sources.no_user_rules = options.no_user_rules;
