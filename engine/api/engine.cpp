@@ -304,6 +304,12 @@ std::optional<Error> check_request(const EvalRequest& req) {
     return request_error("command timeout must be between 0.001 and 1e9 seconds");
   if (req.deadline && !(*req.deadline >= 0.001 && *req.deadline <= 1e9))
     return request_error("deadline must be between 0.001 and 1e9 seconds");
+  // Commands get the kubeconfig as KUBECONFIG, which kubectl splits at ':': `a:b` would make
+  // them read `a` and `b` (relative to the working folder), not the file lcrules read.
+  if (req.kubeconfig.find(':') != std::string::npos)
+    return request_error("--kubeconfig: '" + req.kubeconfig +
+                         "' contains ':', which cannot be passed on to commands as KUBECONFIG (kubectl "
+                         "splits it into several files there); use a path without ':', e.g. a link to it");
   return std::nullopt;
 }
 

@@ -15,7 +15,10 @@ CommandPredicates::RanCommand& CommandPredicates::run(const CompiledCommand& cmd
   CommandRequest req;
   req.argv = argv;
   req.timeout = timeout(cmd);
-  if (!in.kubeconfig_files.empty()) req.extra_env["KUBECONFIG"] = facts_.kubeconfig_path();
+  // Exactly the kubeconfig files read. None read: ":", a list of no file (kubectl does not
+  // fall back to ~/.kube/config then), never the inherited $KUBECONFIG, which may name files
+  // that were missing when lcrules looked, or another list than a serve request's.
+  req.extra_env["KUBECONFIG"] = in.kubeconfig_files.empty() ? std::string(":") : facts_.kubeconfig_path();
   if (cmd.cache_seconds) req.cache_ttl = std::chrono::seconds(static_cast<long long>(*cmd.cache_seconds));
   req.cache_env = cmd.cache_env;
   CommandResult result;
