@@ -123,7 +123,8 @@ echo
 
 # --- Memory: 10,000 requests, then the rest of a million -------------------------------------
 echo "memory: VmRSS after 10,000 requests and after $million (64 connections, Unix socket)"
-"$client" --socket "$sock" --connections 64 --requests 10000 "${expect_args[@]}" >"$work/mem1.out"
+"$client" --socket "$sock" --connections 64 --requests 10000 "${expect_args[@]}" >"$work/mem1.out" ||
+  { cat "$work/mem1.out"; verdict "requests answered correctly (first 10,000)" "errors" "all" 0; }
 rss_10k=$(rss_kib)
 "$client" --socket "$sock" --connections 64 --requests $((million - 10000)) "${expect_args[@]}" >"$work/mem2.out" ||
   { cat "$work/mem2.out"; verdict "requests answered correctly (memory run)" "errors" "all" 0; }
