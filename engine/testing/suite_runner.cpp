@@ -74,6 +74,7 @@ struct TestFile {
   std::string path;
   bool shipped = true;
   std::vector<std::string> rule_paths;  // `rules:` entries resolved against the file's folder
+  std::vector<Stub> stubs;  // `commands:` for every test; a test's own stub for the same argv wins
   std::vector<TestCase> tests;
   std::shared_ptr<const RuleSet> rules;
 };
@@ -327,7 +328,7 @@ const std::vector<std::string> kExpectKeys = {
     "load_command", "registry", "notes",        "notes-include"};
 const std::vector<std::string> kStubKeys = {"argv", "stdout", "stderr", "exit", "timeout", "not-found"};
 const std::vector<std::string> kSkaffoldKeys = {"local-cluster", "kind-disable-load", "k3d-disable-load"};
-const std::vector<std::string> kFileKeys = {"rules", "shipped", "tests"};
+const std::vector<std::string> kFileKeys = {"rules", "shipped", "commands", "tests"};
 
 std::vector<std::string> field_names() {
   std::vector<std::string> out;
@@ -336,9 +337,10 @@ std::vector<std::string> field_names() {
 }
 
 Stub parse_stub(const Reader& r, const YAML::Node& n, const std::string& test_name) {
-  const std::string where = "a command stub of test '" + test_name + "'";
-  if (!n.IsMap())
-    r.fail(n, "each entry of commands (test '" + test_name + "') must be a mapping with 'argv'");
+  // An empty test name: a stub the file gives every test.
+  const std::string of = test_name.empty() ? "the test file" : "test '" + test_name + "'";
+  const std::string where = "a command stub of " + of;
+  if (!n.IsMap()) r.fail(n, "each entry of commands (" + of + ") must be a mapping with 'argv'");
   Stub s;
   s.line = n.Mark().line + 1;
   bool has_argv = false, has_output = false, timeout = false, not_found = false;
@@ -550,6 +552,18 @@ std::optional<TestFile> parse_test_file(const std::string& path, std::vector<std
         if (entries.empty()) r.fail(v, "rules must name at least one file or folder");
       } else if (key == "shipped") {
         tf.shipped = r.boolean(v, "shipped");
+      } else if (key == "commands") {
+        if (!v.IsSequence()) r.fail(v, "commands of the test file must be a list of command stubs");
+        for (const auto& item : v) {
+          Stub s = parse_stub(r, item, "");
+          for (const auto& other : tf.stubs) {
+            if (other.argv == s.argv) {
+              r.fail(item, "a stub for `" + describe_argv(s.argv) + "` is already given at line " +
+                               std::to_string(other.line));
+            }
+          }
+          tf.stubs.push_back(std::move(s));
+        }
       } else if (key == "tests") {
         if (!v.IsSequence()) r.fail(v, "tests must be a list of tests");
         has_tests = true;
@@ -668,7 +682,13 @@ TestResult run_one(const TestFile& tf, const TestCase& t, std::set<RuleKey>& cov
   TestResult res;
   res.file = &tf;
   res.test = &t;
-  StubExecutor stubs(t.stubs);
+  std::vector<Stub> all_stubs = t.stubs;
+  for (const auto& file_stub : tf.stubs) {
+    const bool own =
+        std::any_of(t.stubs.begin(), t.stubs.end(), [&](const Stub& s) { return s.argv == file_stub.argv; });
+    if (!own) all_stubs.push_back(file_stub);
+  }
+  StubExecutor stubs(all_stubs);
   EvaluationInput in;
   in.context = t.context;
   in.kubeconfig_files = t.kubeconfig_files;

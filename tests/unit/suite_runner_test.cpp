@@ -428,7 +428,7 @@ TEST_CASE("file-level errors", "[rule-test]") {
     const auto file = d.write("x.rules-test.yaml", "shiped: false\ntests: []\n");
     const Run r = run({file});
     CHECK(r.rc == 2);
-    CHECK(r.err == file + ":1:1: error: unknown key 'shiped' (known keys: rules, shipped, tests)\n");
+    CHECK(r.err == file + ":1:1: error: unknown key 'shiped' (known keys: rules, shipped, commands, tests)\n");
   }
   SECTION("missing tests") {
     TempDir d;
