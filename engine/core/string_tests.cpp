@@ -1,8 +1,67 @@
+// Boost.Regex gives up on a match after a number of states that grows with the text:
+// max(S*S*N, min(N*N, BOOST_REGEX_MAX_STATE_COUNT)) for a pattern of S states and a text of
+// N characters, 100,000,000 by default (seconds of backtracking). This file matches through
+// its own iterator type (TextIterator below, internal linkage), so the matcher instantiated
+// here is this file's alone and the lower budget defined here applies to it and to nothing
+// else. It must come before the first Boost header.
+#define BOOST_REGEX_MAX_STATE_COUNT 10000000
 #include "engine/core/string_tests.hpp"
 
+#include <cstddef>
+#include <iterator>
 #include <stdexcept>
 
 namespace lcrules {
+namespace {
+
+// A plain random-access iterator over the text a regex sees (see the top of this file).
+class TextIterator {
+ public:
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  TextIterator() = default;
+  explicit TextIterator(const char* p) : p_(p) {}
+  reference operator*() const { return *p_; }
+  pointer operator->() const { return p_; }
+  reference operator[](difference_type n) const { return p_[n]; }
+  TextIterator& operator++() {
+    ++p_;
+    return *this;
+  }
+  TextIterator operator++(int) { return TextIterator(p_++); }
+  TextIterator& operator--() {
+    --p_;
+    return *this;
+  }
+  TextIterator operator--(int) { return TextIterator(p_--); }
+  TextIterator& operator+=(difference_type n) {
+    p_ += n;
+    return *this;
+  }
+  TextIterator& operator-=(difference_type n) {
+    p_ -= n;
+    return *this;
+  }
+  friend TextIterator operator+(TextIterator it, difference_type n) { return it += n; }
+  friend TextIterator operator+(difference_type n, TextIterator it) { return it += n; }
+  friend TextIterator operator-(TextIterator it, difference_type n) { return it -= n; }
+  friend difference_type operator-(TextIterator a, TextIterator b) { return a.p_ - b.p_; }
+  friend bool operator==(TextIterator a, TextIterator b) { return a.p_ == b.p_; }
+  friend bool operator!=(TextIterator a, TextIterator b) { return a.p_ != b.p_; }
+  friend bool operator<(TextIterator a, TextIterator b) { return a.p_ < b.p_; }
+  friend bool operator>(TextIterator a, TextIterator b) { return a.p_ > b.p_; }
+  friend bool operator<=(TextIterator a, TextIterator b) { return a.p_ <= b.p_; }
+  friend bool operator>=(TextIterator a, TextIterator b) { return a.p_ >= b.p_; }
+
+ private:
+  const char* p_ = nullptr;
+};
+
+}  // namespace
 
 bool StringTestEvaluator::test(const CompiledStringTest& t, const std::string& value,
                                const std::string& subject, const ast::Location& loc, CheckRecorder checks) {
@@ -15,10 +74,15 @@ bool StringTestEvaluator::test(const CompiledStringTest& t, const std::string& v
   std::string operand;
   std::string missing;
   if (t.regex) {
+    if (value.size() > kMaxRegexText) {
+      checks.regex_gave_up(subject, t.regex->pattern, "the text is longer than 64 KiB", loc);
+      return false;
+    }
     try {
-      boost::smatch m;
-      held = t.op == Op::Matches ? boost::regex_match(value, m, *t.regex->regex)
-                                 : boost::regex_search(value, m, *t.regex->regex);
+      const TextIterator first(value.data()), last(value.data() + value.size());
+      boost::match_results<TextIterator> m;
+      held = t.op == Op::Matches ? boost::regex_match(first, last, m, *t.regex->regex)
+                                 : boost::regex_search(first, last, m, *t.regex->regex);
       if (held) {
         for (const auto& name : t.regex->group_names) {
           const auto& g = m[name];

@@ -14,6 +14,11 @@
 
 namespace lcrules {
 
+// The longest text a regex is matched against (a command's output, a fact, a rendered
+// string). Longer text makes the predicate false with that reason, never a partial match:
+// it bounds the work Boost.Regex may do before its complexity limit gives up.
+inline constexpr std::size_t kMaxRegexText = 64 * 1024;
+
 class StringTestEvaluator {
  public:
   explicit StringTestEvaluator(FactLookup& facts) : facts_(facts) {}
