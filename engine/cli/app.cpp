@@ -3,8 +3,14 @@
 #include <spdlog/spdlog.h>
 #include <iostream>
 
+#include "engine/facts/command.hpp"
+
 namespace lcrules::cli {
 namespace {
+
+// After SIGTERM, SIGINT or SIGHUP the answer is incomplete (commands were killed): nothing
+// is written, and main() exits with 128 + the signal.
+bool interrupted() { return interrupted_by_signal() != 0; }
 
 void print_errors(const std::vector<Error>& errors) {
   for (const auto& e : errors) std::cerr << e.text << (e.text.empty() || e.text.back() != '\n' ? "\n" : "");
@@ -28,6 +34,7 @@ int run_eval(const Engine& engine, const EvalRequest& request, RuleSetOptions ru
   auto loaded = load(engine, rules);
   if (!loaded) return kExitInput;
   auto result = engine.evaluate(*loaded, request);
+  if (interrupted()) return kExitInternal;  // main() turns it into 128 + N
   if (!result) {
     print_errors(result.errors());
     return kExitInput;
@@ -51,6 +58,7 @@ int run_rules(const Engine& engine, const RuleSetOptions& rules, bool json) {
   auto loaded = load(engine, options);
   if (!loaded) return kExitInput;
   const auto list = loaded->rules();
+  if (interrupted()) return kExitInternal;  // main() turns it into 128 + N
   std::cout << (json ? dump_json(rules_json(list)) : rules_text(list));
   return kExitOk;
 }
@@ -61,6 +69,7 @@ int run_facts(const Engine& engine, const EvalRequest& request, RuleSetOptions r
   auto loaded = load(engine, rules);
   if (!loaded) return kExitInput;
   auto facts = engine.facts(*loaded, request, run_commands);
+  if (interrupted()) return kExitInternal;  // main() turns it into 128 + N
   if (!facts) {
     print_errors(facts.errors());
     return kExitInput;

@@ -5,9 +5,11 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <optional>
 #include <iostream>
 
 #include "engine/cli/app.hpp"
+#include "engine/facts/command.hpp"
 #include "engine/serve/server.hpp"
 
 #ifndef LCRULES_SOURCE_RULES_DIR
@@ -16,6 +18,16 @@
 #ifndef LCRULES_VERSION
 #define LCRULES_VERSION "0"
 #endif
+
+namespace {
+
+// 128 + N after signal N interrupted a one-shot subcommand (docs/cli.md), else nothing.
+std::optional<int> interrupted_status() {
+  if (int sig = lcrules::interrupted_by_signal()) return 128 + sig;
+  return std::nullopt;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace lcrules;
@@ -135,6 +147,10 @@ int main(int argc, char** argv) {
     }
   }
 
+  // One-shot subcommands: SIGTERM, SIGINT and SIGHUP kill the running command's process
+  // group and end lcrules with 128 + the signal (lcrules serve handles them itself).
+  install_interrupt_handlers();
+
   auto logger = spdlog::stderr_color_st("lcrules");
   logger->set_pattern("lcrules: %l: %v");
   logger->set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
@@ -142,14 +158,20 @@ int main(int argc, char** argv) {
 
   try {
     const Engine engine;
-    if (*eval) return run_eval(engine, eval_opts, rule_opts, output == "json");
-    if (*check) return run_check(engine, check_paths, rule_opts);
-    if (*rules) return run_rules(engine, rule_opts, output == "json");
-    if (*facts) return run_facts(engine, eval_opts, rule_opts, output == "json", run_commands);
-    if (*test) {
+    int status = kExitInternal;
+    if (*eval) {
+      status = run_eval(engine, eval_opts, rule_opts, output == "json");
+    } else if (*check) {
+      status = run_check(engine, check_paths, rule_opts);
+    } else if (*rules) {
+      status = run_rules(engine, rule_opts, output == "json");
+    } else if (*facts) {
+      status = run_facts(engine, eval_opts, rule_opts, output == "json", run_commands);
+    } else if (*test) {
       test_opts.json = output == "json";
-      return run_tests(test_opts, rule_opts);
+      status = run_tests(test_opts, rule_opts);
     }
+    return interrupted_status().value_or(status);
   } catch (const std::exception& e) {
     std::cerr << "lcrules: internal error: " << e.what() << "\n";
     return kExitInternal;

@@ -1,4 +1,4 @@
-// Running external commands: posix_spawn with argv only, pipes read with poll(), the
+// Running external commands: fork and execve with argv only, pipes read with poll(), the
 // child in its own process group which is always SIGKILLed before run() returns.
 #include "engine/facts/command.hpp"
 
@@ -6,15 +6,19 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +35,24 @@ namespace lcrules {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------------------
+// Interruption of the one-shot subcommands (install_interrupt_handlers). The only global
+// mutable state of this file, and only because a signal handler can reach nothing else:
+// the signal received (0: none), and the process group of the command running now (0:
+// none) so that the handler can kill it at once. Both are written by the one thread that
+// runs commands and by the handler that interrupts that thread.
+volatile std::sig_atomic_t g_interrupt_signal = 0;
+std::atomic<pid_t> g_running_group{0};
+static_assert(std::atomic<pid_t>::is_always_lock_free, "used from a signal handler");
+
+extern "C" void on_interrupt_signal(int sig) {
+  const int saved_errno = errno;
+  if (g_interrupt_signal == 0) g_interrupt_signal = sig;
+  const pid_t group = g_running_group.load();
+  if (group > 0) ::kill(-group, SIGKILL);
+  errno = saved_errno;
+}
 
 constexpr std::size_t kMaxStderr = 64 * 1024;
 // How long output pipes may stay open after the direct child has exited (a background
@@ -234,23 +256,58 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   return out;
 }
 
-// posix_spawn attributes and file actions, destroyed on scope exit.
-struct SpawnSetup {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  bool attr_ok = false;
-  bool actions_ok = false;
-  SpawnSetup() {
-    attr_ok = ::posix_spawnattr_init(&attr) == 0;
-    actions_ok = ::posix_spawn_file_actions_init(&actions) == 0;
+// Writes all of `data` from a child between fork and exec (async-signal-safe).
+void write_errno_and_exit(int fd, int err) {
+  const char* p = reinterpret_cast<const char*>(&err);
+  std::size_t left = sizeof err;
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    p += n;
+    left -= static_cast<std::size_t>(n);
   }
-  ~SpawnSetup() {
-    if (attr_ok) ::posix_spawnattr_destroy(&attr);
-    if (actions_ok) ::posix_spawn_file_actions_destroy(&actions);
+  ::_exit(127);
+}
+
+// The child between fork and execve: only async-signal-safe calls (the parent may have
+// other threads). Own process group; on Linux, SIGKILL when the thread that started it
+// dies (lcrules killed by SIGKILL); signal dispositions and mask reset; stdin /dev/null,
+// stdout and stderr the pipes. An exec failure's errno goes to `report_fd`.
+[[noreturn]] void exec_child(const char* path, char* const argv[], char* const envp[], int out_fd, int err_fd,
+                             int report_fd, pid_t parent) {
+  (void)parent;
+  ::setpgid(0, 0);
+#if defined(__linux__)
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) write_errno_and_exit(report_fd, errno);
+  // lcrules may have died between fork and prctl: then nobody would ever kill this child.
+  if (::getppid() != parent) ::_exit(127);
+#endif
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  // Default dispositions for the signals a caller might ignore or handle (an ignored
+  // SIGPIPE would survive exec).
+  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2, SIGTSTP,
+                  SIGTTIN, SIGTTOU, SIGXFSZ}) {
+    ::sigaction(sig, &dfl, nullptr);
   }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  int in = ::open("/dev/null", O_RDONLY);
+  if (in < 0) write_errno_and_exit(report_fd, errno);
+  if (in != STDIN_FILENO) {
+    if (::dup2(in, STDIN_FILENO) < 0) write_errno_and_exit(report_fd, errno);
+    ::close(in);
+  }
+  // The pipes are close-on-exec and above stderr (make_pipe); their dup2 copies are not.
+  if (::dup2(out_fd, STDOUT_FILENO) < 0 || ::dup2(err_fd, STDERR_FILENO) < 0)
+    write_errno_and_exit(report_fd, errno);
+  ::execve(path, argv, envp);
+  write_errno_and_exit(report_fd, errno);
+}
 
 // Reaps `pid`, retrying on EINTR. Returns false when the child cannot be waited for.
 bool reap(pid_t pid, int* status) {
@@ -306,6 +363,10 @@ CommandResult ProcessExecutor::run(const CommandRequest& request) {
 
   if (request.argv.empty() || request.argv.front().empty())
     return finish(Status::SpawnFailed, "empty command");
+  if (int sig = interrupted_by_signal()) {
+    return finish(Status::NotRun, request.argv.front() + ": not started, lcrules was interrupted (signal " +
+                                      std::to_string(sig) + ")");
+  }
   const std::string& name = request.argv.front();
   for (const auto& arg : request.argv) {
     if (has_nul(arg)) return finish(Status::SpawnFailed, name + ": an argument contains a NUL byte");
@@ -352,37 +413,44 @@ CommandResult ProcessExecutor::run(const CommandRequest& request) {
     return finish(Status::SpawnFailed, name + ": cannot create pipes: " + std::strerror(errno));
   }
 
-  pid_t pid = -1;
+  // The child reports a failed exec (its errno) on this pipe; it closes on exec.
+  Fd report_r, report_w;
+  if (!make_pipe(report_r, report_w)) {
+    return finish(Status::SpawnFailed, name + ": cannot create pipes: " + std::strerror(errno));
+  }
+  // No signal may run this process's handlers in the child before it resets them.
+  sigset_t all, previous;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    exec_child(found.path.c_str(), argv.data(), envp.data(), out_w.get(), err_w.get(), report_w.get(), parent);
+  }
+  const int fork_errno = errno;
+  if (pid > 0) {
+    ::setpgid(pid, pid);  // also here, so that the group exists before it may be killed
+    g_running_group.store(pid);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0) return finish(Status::SpawnFailed, name + ": cannot start: " + std::strerror(fork_errno));
+  report_w.reset();
   {
-    SpawnSetup setup;
-    if (!setup.attr_ok || !setup.actions_ok)
-      return finish(Status::SpawnFailed, name + ": posix_spawn set-up failed");
-    // Own process group (pgid = pid), empty signal mask, default dispositions for the
-    // signals a caller might ignore or handle (an ignored SIGPIPE would survive exec).
-    sigset_t mask, defaults;
-    sigemptyset(&mask);
-    sigemptyset(&defaults);
-    for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2, SIGTSTP,
-                    SIGTTIN, SIGTTOU, SIGXFSZ}) {
-      sigaddset(&defaults, sig);
-    }
-    short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    int rc = ::posix_spawnattr_setflags(&setup.attr, flags);
-    if (rc == 0) rc = ::posix_spawnattr_setpgroup(&setup.attr, 0);
-    if (rc == 0) rc = ::posix_spawnattr_setsigmask(&setup.attr, &mask);
-    if (rc == 0) rc = ::posix_spawnattr_setsigdefault(&setup.attr, &defaults);
-    if (rc == 0)
-      rc = ::posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, out_w.get(), STDOUT_FILENO);
-    if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&setup.actions, err_w.get(), STDERR_FILENO);
-    if (rc != 0)
-      return finish(Status::SpawnFailed, name + ": posix_spawn set-up failed: " + std::strerror(rc));
-    rc = ::posix_spawn(&pid, found.path.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
-    if (rc != 0) {
-      if (rc == EACCES || rc == ENOEXEC || rc == EPERM) {
-        return finish(Status::NotExecutable, found.path + ": cannot execute: " + std::strerror(rc));
+    int child_errno = 0;
+    ssize_t n;
+    do {
+      n = ::read(report_r.get(), &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    report_r.reset();
+    if (n == static_cast<ssize_t>(sizeof child_errno)) {
+      g_running_group.store(0);
+      ::kill(-pid, SIGKILL);
+      int ignored = 0;
+      reap(pid, &ignored);
+      if (child_errno == EACCES || child_errno == ENOEXEC || child_errno == EPERM) {
+        return finish(Status::NotExecutable, found.path + ": cannot execute: " + std::strerror(child_errno));
       }
-      return finish(Status::SpawnFailed, found.path + ": cannot execute: " + std::strerror(rc));
+      return finish(Status::SpawnFailed, found.path + ": cannot execute: " + std::strerror(child_errno));
     }
   }
   out_w.reset();
@@ -390,7 +458,7 @@ CommandResult ProcessExecutor::run(const CommandRequest& request) {
   set_nonblock(out_r.get());
   set_nonblock(err_r.get());
 
-  bool timed_out = false, too_large = false, exited = false;
+  bool timed_out = false, too_large = false, exited = false, interrupted = false;
   std::optional<Clock::time_point> exit_seen;
   std::string& out = result.out;
   std::string& err = result.err;
@@ -420,6 +488,10 @@ CommandResult ProcessExecutor::run(const CommandRequest& request) {
 
   auto backoff = std::chrono::milliseconds(1);
   while (!too_large) {
+    if (g_interrupt_signal != 0) {  // the handler killed the group already (or was too early to)
+      interrupted = true;
+      break;
+    }
     if (!exited && has_exited(pid)) {
       exited = true;
       exit_seen = Clock::now();
@@ -464,16 +536,22 @@ CommandResult ProcessExecutor::run(const CommandRequest& request) {
   // Nothing of the command may outlive run(): kill the whole group while the direct
   // child is still unreaped (its pid, hence the group id, cannot have been reused).
   ::kill(-pid, SIGKILL);
+  g_running_group.store(0);
   int wstatus = 0;
   bool reaped = reap(pid, &wstatus);
   // Whatever is still buffered in the pipes (the writers are dead or about to die).
-  if (!too_large && !timed_out) {
+  if (!too_large && !timed_out && !interrupted) {
     if (out_r.valid()) drain(out_r, true);
     if (err_r.valid()) drain(err_r, false);
   }
   out_r.reset();
   err_r.reset();
 
+  if (interrupted) {
+    out.clear();
+    return finish(Status::NotRun, name + ": killed, lcrules was interrupted (signal " +
+                                      std::to_string(static_cast<int>(g_interrupt_signal)) + ")");
+  }
   if (too_large) {
     out.clear();
     return finish(Status::OutputTooLarge, name + ": output larger than " +
@@ -602,6 +680,21 @@ CommandResult CachingExecutor::run(const CommandRequest& request) {
   cache_store::write_entry(path, text);  // best effort: a failed write only costs a re-run
   return result;
 }
+
+void install_interrupt_handlers() {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    struct sigaction old;
+    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;  // nohup, `cmd &`
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(sig, &sa, nullptr);
+  }
+}
+
+int interrupted_by_signal() { return static_cast<int>(g_interrupt_signal); }
 
 CommandResult NoExecExecutor::run(const CommandRequest& request) {
   (void)request;

@@ -86,6 +86,16 @@ class CachingExecutor final : public CommandExecutor {
   std::optional<std::string> extra_key_value_;
 };
 
+// The one-shot subcommands' signals: SIGTERM, SIGINT and SIGHUP are recorded, and kill the
+// process group of the command running at that moment; no command starts after one (its
+// result is NotRun). The caller then finishes without writing its answer and exits with
+// 128 + the signal. A signal ignored when lcrules started (nohup) stays ignored. Not for a
+// process that runs commands from several threads (lcrules serve has its own handling).
+void install_interrupt_handlers();
+
+// The signal those handlers recorded, or 0.
+int interrupted_by_signal();
+
 // Refuses every command (--no-exec).
 class NoExecExecutor final : public CommandExecutor {
  public:
