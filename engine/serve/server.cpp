@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "engine/serve/limits.hpp"
+#include "engine/serve/request.hpp"
 #include "engine/serve/service.hpp"
 #include "engine/serve/watcher.hpp"
 
@@ -145,11 +146,7 @@ class Session : public WatchSessionBase, public std::enable_shared_from_this<Ses
       return respond(r, false);
     }
     auto& req = parser_->get();
-    HttpRequest request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    request.body = std::move(req.body());
-    request.content_type = std::string(req[http::field::content_type]);
+    HttpRequest request = take_request(req);
     const bool keep_alive = req.keep_alive() && !shared_.stopping;
 
     if (needs_token_) {

@@ -8,25 +8,38 @@
 #pragma once
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "engine/cache/kubeconfig_cache.hpp"
+#include "engine/cache/ruleset_cache.hpp"
 #include "engine/core/checker.hpp"
+#include "engine/core/evaluator.hpp"
+#include "engine/core/output.hpp"
 #include "engine/facts/command.hpp"
 #include "engine/facts/docpath.hpp"
-#include "engine/core/evaluator.hpp"
 #include "engine/facts/kubeconfig.hpp"
-#include "engine/cache/kubeconfig_cache.hpp"
-#include "engine/core/output.hpp"
-#include "engine/cache/ruleset_cache.hpp"
 #include "engine/facts/skaffold_config.hpp"
+#include "engine/serve/limits.hpp"
+#include "engine/serve/request.hpp"
+#include "engine/serve/service.hpp"
 #include "grammar/parser.hpp"
 
 namespace lcrules::fuzz {
@@ -371,6 +384,348 @@ inline void kubeconfig_cache_one_input(const std::uint8_t* data, std::size_t siz
   const auto whole = kubeconfig_cache::decode(bytes, nullptr, &why);
   require(whole.has_value() || !why.empty(), "a refused entry says why");
   if (whole) check_decoded_kubeconfig(*whole);
+}
+
+// --- lcrules serve: request decoding and the service -----------------------------------
+
+// The service the request fuzzer talks to, set up once per process: an Engine whose
+// environment lives in a temporary folder (HOME, XDG_CACHE_HOME, XDG_CONFIG_HOME,
+// LCRULES_SYSTEM_DIR, KUBECONFIG: nothing is read from or written to the real ones), and a
+// small rule set written there (no shipped rules, no rule-set cache). The rules run no
+// commands. The folder is removed at exit.
+struct ServeFixture {
+  std::string dir;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<serve::Service> service;
+  dev_t dev_null = 0;
+};
+
+inline constexpr std::string_view kServeFuzzRules = R"(lcrules 1
+
+macro kind_context = context.name starts-with "kind-" or context.name ends-with "@kind"
+list loopback_hosts = ["127.0.0.1", "localhost", "::1"]
+
+rule skaffold.local-cluster-false {
+  priority 950
+  description "local-cluster: false in Skaffold's global config"
+  when skaffold.local-cluster == "false"
+  set local = false
+  set load_images = false
+  set push_images = true
+}
+
+rule skaffold.project-push {
+  priority 940
+  description "build.local.push: true in the project's skaffold.yaml"
+  when skaffold.build.local.push == "true"
+  set push_images = true
+  set load_images = false
+}
+
+rule kind {
+  priority 700
+  description "kind names its contexts kind-NAME"
+  when kind_context
+  set cluster = "kind"
+  set local = true
+  set cluster_name = "${cluster.name#kind-}"
+  set load_images = true
+  set push_images = false
+  set load_command = ["kind", "load", "docker-image", "--name", "${cluster.name#kind-}", "{IMAGE}"]
+  set registry = null
+}
+
+rule minikube {
+  priority 600
+  description "minikube's certificate authority and extension"
+  when cluster.extension.cluster_info.provider == "minikube.sigs.k8s.io"
+    or cluster.certificate-authority inside "${env.MINIKUBE_HOME:-${env.HOME}/.minikube}"
+  set cluster = "minikube"
+  set local = true
+  set cluster_name = "${context.name}"
+  set load_images = true
+  set push_images = false
+  set load_command = ["minikube", "-p", "${context.name}", "image", "load", "{IMAGE}"]
+  set registry = null
+}
+
+rule loopback {
+  priority 100
+  description "a server on a loopback address"
+  when cluster.server.host in loopback_hosts and not exists "${env.HOME}/.no-loopback"
+    and cluster.server.port matches /[0-9]+/
+  set local = true
+  note "server ${cluster.server} on ${cluster.server.host}, port ${cluster.server.port}"
+}
+
+rule remote {
+  priority 10
+  description "anything else"
+  when context.name is set
+  set local = false
+  set push_images = true
+}
+
+rule note.loaded-images {
+  stage policy
+  priority 100
+  description "images loaded into a cluster are in no registry"
+  when decision.load_images == "true"
+  note "Images loaded into ${decision.cluster_name:-${context.name}} are in no registry."
+}
+)";
+
+inline constexpr std::string_view kServeFuzzKubeconfig = R"(apiVersion: v1
+kind: Config
+current-context: kind-dev
+clusters:
+- name: kind-dev
+  cluster:
+    server: https://127.0.0.1:40123
+- name: minikube
+  cluster:
+    server: https://192.168.49.2:8443
+    certificate-authority: ../.minikube/ca.crt
+    extensions:
+    - name: cluster_info
+      extension:
+        provider: minikube.sigs.k8s.io
+- name: prod
+  cluster:
+    server: https://k8s.example.com
+contexts:
+- name: kind-dev
+  context: {cluster: kind-dev, user: kind-dev}
+- name: minikube
+  context: {cluster: minikube, user: minikube, namespace: default}
+- name: prod
+  context: {cluster: prod, user: prod}
+users:
+- name: kind-dev
+  user: {}
+- name: minikube
+  user: {}
+- name: prod
+  user:
+    exec: {command: gke-gcloud-auth-plugin, apiVersion: client.authentication.k8s.io/v1beta1}
+)";
+
+inline void write_text(const std::filesystem::path& path, std::string_view text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+inline ServeFixture& serve_fixture() {
+  static ServeFixture* fixture = [] {
+    auto* f = new ServeFixture;  // never destroyed: the service outlives every input
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/lcrules-fuzz-serve-XXXXXX";
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    f->dir = pattern;
+    static const std::string dir = f->dir;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    });
+    const std::filesystem::path d(f->dir);
+    write_text(d / "home/.kube/config", kServeFuzzKubeconfig);
+    write_text(
+        d / "home/.skaffold/config",
+        "global:\n  local-cluster: true\nkubeContexts:\n- kubeContext: prod\n  local-cluster: false\n");
+    write_text(d / "home/.minikube/ca.crt", "not a certificate\n");
+    write_text(d / "skaffold.yaml",
+               "apiVersion: skaffold/v4beta6\nkind: Config\nbuild:\n  local:\n    push: true\n");
+    write_text(d / "rules/fuzz.rules", kServeFuzzRules);
+    std::filesystem::create_directories(d / "cache");
+    std::filesystem::create_directories(d / "config");
+    std::filesystem::create_directories(d / "system");
+    struct stat st {};
+    if (::stat("/dev/null", &st) == 0) f->dev_null = st.st_rdev;
+
+    const std::map<std::string, std::string> vars = {
+        {"HOME", f->dir + "/home"},
+        {"XDG_CACHE_HOME", f->dir + "/cache"},
+        {"XDG_CONFIG_HOME", f->dir + "/config"},
+        {"LCRULES_SYSTEM_DIR", f->dir + "/system"},
+        {"KUBECONFIG", f->dir + "/home/.kube/config"},
+        {"MINIKUBE_HOME", f->dir + "/home/.minikube"},
+        {"PATH", "/nonexistent"},
+    };
+    Environment env;
+    env.getenv = [vars](const std::string& name) -> std::optional<std::string> {
+      const auto it = vars.find(name);
+      if (it == vars.end()) return std::nullopt;
+      return it->second;
+    };
+    f->engine = std::make_unique<Engine>(std::move(env));
+    RuleSetOptions options;
+    options.extra = {f->dir + "/rules/fuzz.rules"};
+    options.no_default_rules = true;
+    options.no_user_rules = true;
+    options.use_cache = false;
+    f->service = std::make_unique<serve::Service>(*f->engine, options);
+    if (!f->service->rules().reload(*f->engine, options).empty() || !f->service->rules().current())
+      throw std::runtime_error("the serve fuzzer's rule set does not load");
+    return f;
+  }();
+  return *fixture;
+}
+
+// Whether a path named in a request body can be read without hanging the fuzzer or making it
+// slow: missing files, folders, FIFOs and sockets (all refused without reading), /dev/null,
+// and regular files up to 1 MiB outside /proc and /sys. Devices (a terminal, /dev/kmsg)
+// and /proc files (/proc/kmsg) could block, /dev/zero is read up to the 64 MiB cap.
+inline bool serve_path_is_safe(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return true;
+  if (S_ISDIR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) return true;
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return st.st_rdev == serve_fixture().dev_null;
+  if (!S_ISREG(st.st_mode) || st.st_size > 1024 * 1024) return false;
+  char resolved[PATH_MAX];
+  if (!::realpath(path.c_str(), resolved)) return false;
+  const std::string_view r(resolved);
+  return r.rfind("/proc/", 0) != 0 && r.rfind("/sys/", 0) != 0;
+}
+
+// The paths a POST /v1/eval body would have the engine read (kubeconfig as a string or a
+// list, whose parts are split at ':' as $KUBECONFIG is, and skaffold_yaml).
+inline bool serve_body_is_safe(const serve::HttpRequest& request) {
+  if (request.body.empty()) return true;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(request.body);
+  } catch (const nlohmann::json::exception&) {
+    return true;  // refused before anything is read
+  }
+  if (!j.is_object()) return true;
+  std::vector<std::string> paths;
+  for (const char* key : {"kubeconfig", "skaffold_yaml"}) {
+    const auto it = j.find(key);
+    if (it == j.end()) continue;
+    if (it->is_string()) paths.push_back(it->get<std::string>());
+    if (it->is_array())
+      for (const auto& p : *it)
+        if (p.is_string()) paths.push_back(p.get<std::string>());
+  }
+  for (const auto& joined : paths) {
+    if (!serve_path_is_safe(joined)) return false;
+    std::string_view rest(joined);
+    for (;;) {
+      const auto colon = rest.find(':');
+      if (!serve_path_is_safe(std::string(rest.substr(0, colon)))) return false;
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  return true;
+}
+
+// What every answer of the service must be: one of the statuses the protocol uses (never
+// 500), a JSON body (the metrics aside), an "error" object with a code and a message on
+// every error, and an Allow header on a 405.
+inline void check_serve_response(const serve::HttpResponse& r) {
+  static const std::set<unsigned> statuses = {200, 400, 404, 405, 413, 422, 503};
+  require(statuses.count(r.status) == 1, "the status is one the protocol uses (never 500)");
+  require((r.status == 405) == !r.allow.empty(), "a 405, and only a 405, says what is allowed");
+  if (r.content_type != "application/json") {
+    require(r.status == 200 && r.content_type.rfind("text/plain;", 0) == 0, "only /metrics is text");
+    require(!r.body.empty() && r.body.back() == '\n', "metrics end with a newline");
+    return;
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(r.body);
+  } catch (const nlohmann::json::exception&) {
+    require(false, "the body is JSON");
+  }
+  if (r.status < 400) return;  // an object, or the array of /v1/rules and /v1/facts
+  require(j.is_object(), "an error answer is a JSON object");
+  const auto e = j.find("error");
+  require(e != j.end() && e->is_object(), "an error answer has an \"error\" object");
+  require(e->contains("code") && (*e)["code"].is_string() && !(*e)["code"].get<std::string>().empty(),
+          "the error has a code");
+  require(e->contains("message") && (*e)["message"].is_string(), "the error has a message");
+}
+
+// A watch event is sent as one "data:" line of JSON.
+inline void check_watch_event(const serve::WatchEvent& event) {
+  require(event.event == "decision" || event.event == "error", "a watch event is a decision or an error");
+  require(event.data.find_first_of("\r\n") == std::string::npos, "a watch event's data is one line");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(event.data);
+  } catch (const nlohmann::json::exception&) {
+    require(false, "a watch event's data is JSON");
+  }
+  require(j.is_object(), "a watch event's data is an object");
+  if (event.event == "error")
+    require(j.contains("error") && j["error"].is_object(), "an error event has an error");
+}
+
+// `lcrules serve`'s request handling: the input as bytes on a connection. Beast's parser
+// decodes them with the server's limits (requests may follow each other on a keep-alive
+// connection, as the server reads them); each request that decodes becomes an HttpRequest
+// exactly as the server makes it (serve::take_request) and goes to Service::handle, and a
+// /v1/watch target also to Service::parse_watch (and watch_event when it is accepted).
+// Every answer passes check_serve_response. A body naming a path that could block or is
+// large (serve_body_is_safe) is decoded but not evaluated. The whole input also goes to
+// parse_target: decoding never makes anything longer.
+inline void serve_request_one_input(const std::uint8_t* data, std::size_t size) {
+  namespace http = boost::beast::http;
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  {
+    std::string path;
+    std::vector<std::pair<std::string, std::string>> query;
+    const bool ok = serve::parse_target(std::string(input), path, query);
+    require(path.size() <= input.size(), "a decoded path is never longer than the target");
+    std::size_t total = path.size();
+    for (const auto& [k, v] : query) total += k.size() + v.size();
+    require(!ok || total <= input.size(), "decoded parts are never longer than the target");
+  }
+
+  serve::Service& service = *serve_fixture().service;
+  std::string_view rest = input;
+  for (int n = 0; n < 8 && !rest.empty(); ++n) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(serve::kMaxHeaderBytes);
+    parser.body_limit(serve::kMaxBodyBytes);
+    parser.eager(true);
+    boost::beast::error_code ec;
+    while (!parser.is_done()) {
+      const std::size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
+      rest.remove_prefix(used);
+      if (ec == http::error::need_more) ec = {};
+      if (ec) break;
+      if (used == 0) {  // the input ends before the request does: the peer closed
+        parser.put_eof(ec);
+        break;
+      }
+    }
+    if (ec || !parser.is_done()) return;  // the server answers 400, 413 or 431 itself and closes
+    auto& req = parser.get();
+    const bool keep_alive = req.keep_alive();
+    const serve::HttpRequest request = serve::take_request(req);
+    require(request.body.size() <= serve::kMaxBodyBytes, "the body limit holds");
+
+    std::string path;
+    std::vector<std::pair<std::string, std::string>> query;
+    (void)serve::parse_target(request.target, path, query);
+    const bool watch =
+        request.target == "/v1/watch" || request.target.rfind("/v1/watch?", 0) == 0 || path == "/v1/watch";
+    if (watch) {
+      auto parsed = service.parse_watch(request);
+      if (const auto* error = std::get_if<serve::HttpResponse>(&parsed)) {
+        check_serve_response(*error);
+        require(error->status != 200, "a refused watch is an error");
+      } else {
+        check_watch_event(service.watch_event(std::get<serve::WatchRequest>(parsed)));
+      }
+    }
+    if (serve_body_is_safe(request)) check_serve_response(service.handle(request));
+    if (!keep_alive) return;
+  }
 }
 
 }  // namespace lcrules::fuzz

@@ -75,3 +75,8 @@ TEST_CASE("fuzz regressions and seeds: kubeconfig cache decoder", "[fuzz]") {
   REQUIRE_FALSE(inputs_of("corpus", "kubeconfig_cache").empty());
   replay("kubeconfig_cache", lcrules::fuzz::kubeconfig_cache_one_input);
 }
+
+TEST_CASE("fuzz regressions and seeds: serve request decoding and the service", "[fuzz]") {
+  REQUIRE_FALSE(inputs_of("corpus", "serve_request").empty());
+  replay("serve_request", lcrules::fuzz::serve_request_one_input);
+}
