@@ -378,6 +378,22 @@ Stub parse_stub(const Reader& r, const YAML::Node& n, const std::string& test_na
   return s;
 }
 
+// The stubs of a `commands` list (a test's, or the file's with an empty test name) into
+// `out`; two stubs for one argv are an error.
+void parse_stubs(const Reader& r, const YAML::Node& list, const std::string& test_name,
+                 std::vector<Stub>& out) {
+  for (const auto& item : list) {
+    Stub s = parse_stub(r, item, test_name);
+    for (const auto& other : out) {
+      if (other.argv == s.argv) {
+        r.fail(item, "a stub for `" + describe_argv(s.argv) + "` is already given at line " +
+                         std::to_string(other.line));
+      }
+    }
+    out.push_back(std::move(s));
+  }
+}
+
 void parse_expect(const Reader& r, const YAML::Node& n, TestCase& t) {
   const std::string where = "expect of test '" + t.name + "'";
   if (!n.IsMap()) r.fail(n, "expect of test '" + t.name + "' must be a mapping of fields to values");
@@ -455,16 +471,7 @@ TestCase parse_test(const Reader& r, const YAML::Node& n) {
       t.probe_cluster = r.boolean(v, "probe-cluster");
     } else if (key == "commands") {
       if (!v.IsSequence()) r.fail(v, "commands of " + where + " must be a list of command stubs");
-      for (const auto& item : v) {
-        Stub s = parse_stub(r, item, t.name);
-        for (const auto& other : t.stubs) {
-          if (other.argv == s.argv) {
-            r.fail(item, "a stub for `" + describe_argv(s.argv) + "` is already given at line " +
-                             std::to_string(other.line));
-          }
-        }
-        t.stubs.push_back(std::move(s));
-      }
+      parse_stubs(r, v, t.name, t.stubs);
     } else if (key == "expect") {
       parse_expect(r, v, t);
     } else if (key == "decided-by") {
@@ -554,16 +561,7 @@ std::optional<TestFile> parse_test_file(const std::string& path, std::vector<std
         tf.shipped = r.boolean(v, "shipped");
       } else if (key == "commands") {
         if (!v.IsSequence()) r.fail(v, "commands of the test file must be a list of command stubs");
-        for (const auto& item : v) {
-          Stub s = parse_stub(r, item, "");
-          for (const auto& other : tf.stubs) {
-            if (other.argv == s.argv) {
-              r.fail(item, "a stub for `" + describe_argv(s.argv) + "` is already given at line " +
-                               std::to_string(other.line));
-            }
-          }
-          tf.stubs.push_back(std::move(s));
-        }
+        parse_stubs(r, v, "", tf.stubs);
       } else if (key == "tests") {
         if (!v.IsSequence()) r.fail(v, "tests must be a list of tests");
         has_tests = true;
