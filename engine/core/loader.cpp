@@ -1,11 +1,14 @@
 #include "engine/core/loader.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -34,41 +37,76 @@ std::string mode_text(mode_t mode) {
   return buf;
 }
 
-// Rules can run commands, so (as ssh does for its keys) a file or folder that someone else
-// could change is refused. World-writable folders with the sticky bit (/tmp) are fine:
-// others cannot replace a file in them.
-bool check_trusted(const std::string& path, bool is_dir, std::vector<Error>& errors) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    errors.push_back(rule_file_error(path, std::string("cannot read: ") + std::strerror(errno)));
+bool owned_by_caller_or_root(const struct stat& st) { return st.st_uid == ::getuid() || st.st_uid == 0; }
+
+std::string owner_text(const struct stat& st) {
+  return "owned by uid " + std::to_string(st.st_uid) + ", neither you (uid " + std::to_string(::getuid()) +
+         ") nor root";
+}
+
+// The target itself (the rule file, or the rule folder being listed). Rules can run
+// commands, so (as ssh does for its keys) a file or folder that someone else could change
+// is refused. World-writable folders with the sticky bit (/tmp) are fine: others cannot
+// replace a file in them.
+bool check_target(const std::string& name, const std::string& real, bool folder, const struct stat& st,
+                  std::vector<Error>& errors) {
+  const char* what = folder ? "folder" : "file";
+  if (!folder && !S_ISREG(st.st_mode)) {
+    errors.push_back(rule_file_error(name, "cannot read: not a regular file"));
     return false;
   }
-  const bool sticky_dir = is_dir && (st.st_mode & S_ISVTX);
+  const bool sticky_dir = folder && (st.st_mode & S_ISVTX);
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky_dir) {
-    errors.push_back(
-        rule_file_error(path, std::string("refusing to load rules from a ") + (is_dir ? "folder" : "file") +
-                                  " that group or others can write (mode " + mode_text(st.st_mode) +
-                                  "): rules can run commands. Fix it with: chmod go-w " + path));
+    errors.push_back(rule_file_error(name, std::string("refusing to load rules from a ") + what +
+                                               " that group or others can write (mode " + mode_text(st.st_mode) +
+                                               "): rules can run commands. Fix it with: chmod go-w " + real));
     return false;
   }
-  if (st.st_uid != ::getuid() && st.st_uid != 0) {
-    errors.push_back(rule_file_error(
-        path, "refusing to load rules from a " + std::string(is_dir ? "folder" : "file") + " owned by uid " +
-                  std::to_string(st.st_uid) + ", neither you (uid " + std::to_string(::getuid()) +
-                  ") nor root: rules can run commands. Fix it with: chown " + std::to_string(::getuid()) +
-                  " " + path));
+  if (!owned_by_caller_or_root(st)) {
+    errors.push_back(rule_file_error(name, std::string("refusing to load rules from a ") + what + " " +
+                                               owner_text(st) + ": rules can run commands. Fix it with: chown " +
+                                               std::to_string(::getuid()) + " " + real));
     return false;
   }
   return true;
 }
 
-std::string parent_of(const std::string& path) {
-  fs::path p = fs::path(path).parent_path();
-  return p.empty() ? std::string(".") : p.string();
+// A folder on the way to the target: whoever can write it can put another file or folder
+// in the target's place.
+bool check_parent(const std::string& folder, const std::string& target, const struct stat& st,
+                  std::vector<Error>& errors) {
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+    errors.push_back(rule_file_error(
+        folder, "refusing to load rules from " + target + ": this folder on its way can be written by group or " +
+                    "others (mode " + mode_text(st.st_mode) +
+                    ") and is not sticky, so they could put other rules in its place: rules can run commands. "
+                    "Fix it with: chmod go-w " +
+                    folder));
+    return false;
+  }
+  if (!owned_by_caller_or_root(st)) {
+    errors.push_back(rule_file_error(folder, "refusing to load rules from " + target +
+                                                 ": this folder on its way is " + owner_text(st) +
+                                                 ", who could put other rules in its place: rules can run commands"));
+    return false;
+  }
+  return true;
 }
 
-void add_path(const std::string& path, RuleOrigin origin, bool must_exist, std::vector<RuleFileRef>& out,
-              std::vector<Error>& errors) {
+std::vector<std::string> components(const std::string& absolute) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < absolute.size()) {
+    std::size_t j = absolute.find('/', i);
+    if (j == std::string::npos) j = absolute.size();
+    if (j > i) out.push_back(absolute.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+void add_path(const std::string& path, RuleOrigin origin, bool must_exist, bool check,
+              std::vector<RuleFileRef>& out, std::vector<Error>& errors) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) {
@@ -80,10 +118,43 @@ void add_path(const std::string& path, RuleOrigin origin, bool must_exist, std::
     }
     return;
   }
-  const bool check = origin != RuleOrigin::Shipped;
-  if (fs::is_directory(status)) {
-    if (check && !check_trusted(path, true, errors)) return;
-    std::vector<std::string> files;
+  if (!fs::is_directory(status)) {
+    if (check) {
+      const int fd = open_trusted(path, false, errors);
+      if (fd < 0) return;
+      ::close(fd);
+    }
+    out.push_back({path, origin});
+    return;
+  }
+  std::vector<std::string> files;
+  if (check) {
+    // List the folder that was checked, through its descriptor.
+    const int fd = open_trusted(path, true, errors);
+    if (fd < 0) return;
+    DIR* dir = ::fdopendir(fd);
+    if (dir == nullptr) {
+      errors.push_back(rule_file_error(path, std::string("cannot list folder: ") + std::strerror(errno)));
+      ::close(fd);
+      return;
+    }
+    errno = 0;
+    while (const dirent* entry = ::readdir(dir)) {
+      const std::string name = entry->d_name;
+      struct stat st {};
+      if (fs::path(name).extension() == ".rules" && ::fstatat(::dirfd(dir), name.c_str(), &st, 0) == 0 &&
+          S_ISREG(st.st_mode)) {
+        files.push_back((fs::path(path) / name).string());
+      }
+      errno = 0;
+    }
+    const int list_errno = errno;
+    ::closedir(dir);
+    if (list_errno != 0) {
+      errors.push_back(rule_file_error(path, std::string("cannot list folder: ") + std::strerror(list_errno)));
+      return;
+    }
+  } else {
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
       if (it->path().extension() == ".rules" && it->is_regular_file(ec)) files.push_back(it->path().string());
     }
@@ -91,18 +162,16 @@ void add_path(const std::string& path, RuleOrigin origin, bool must_exist, std::
       errors.push_back(rule_file_error(path, "cannot list folder: " + ec.message()));
       return;
     }
-    std::sort(files.begin(), files.end());
-    for (auto& f : files) {
-      if (check && !check_trusted(f, false, errors)) continue;
-      out.push_back({std::move(f), origin});
+  }
+  std::sort(files.begin(), files.end());
+  for (auto& f : files) {
+    if (check) {
+      const int fd = open_trusted(f, false, errors);
+      if (fd < 0) continue;
+      ::close(fd);
     }
-    return;
+    out.push_back({std::move(f), origin});
   }
-  if (check) {
-    if (!check_trusted(parent_of(path), true, errors)) return;
-    if (!check_trusted(path, false, errors)) return;
-  }
-  out.push_back({path, origin});
 }
 
 }  // namespace
@@ -110,21 +179,77 @@ void add_path(const std::string& path, RuleOrigin origin, bool must_exist, std::
 std::vector<RuleFileRef> collect_rule_files(const RuleSources& sources, std::vector<Error>& errors) {
   std::vector<RuleFileRef> out;
   if (!sources.no_default_rules && sources.shipped_dir) {
-    add_path(*sources.shipped_dir, RuleOrigin::Shipped, true, out, errors);
+    add_path(*sources.shipped_dir, RuleOrigin::Shipped, true, true, out, errors);
   }
   if (!sources.no_user_rules) {
-    add_path(sources.system_dir, RuleOrigin::System, false, out, errors);
-    add_path(sources.user_dir, RuleOrigin::User, false, out, errors);
+    add_path(sources.system_dir, RuleOrigin::System, false, true, out, errors);
+    add_path(sources.user_dir, RuleOrigin::User, false, true, out, errors);
   }
-  for (const auto& extra : sources.extra) add_path(extra, RuleOrigin::CommandLine, true, out, errors);
+  for (const auto& extra : sources.extra) add_path(extra, RuleOrigin::CommandLine, true, true, out, errors);
   return out;
 }
 
 std::vector<RuleFileRef> collect_paths(const std::vector<std::string>& paths, RuleOrigin origin,
                                        std::vector<Error>& errors) {
   std::vector<RuleFileRef> out;
-  for (const auto& p : paths) add_path(p, origin, true, out, errors);
+  for (const auto& p : paths) add_path(p, origin, true, origin != RuleOrigin::Shipped, out, errors);
   return out;
+}
+
+int open_trusted(const std::string& path, bool folder, std::vector<Error>& errors) {
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) {
+    errors.push_back(rule_file_error(path, std::string("cannot read: ") + std::strerror(errno)));
+    return -1;
+  }
+  const std::string real = resolved;
+  std::free(resolved);
+  const std::string target = real == path ? path : path + " (" + real + ")";
+  const std::vector<std::string> parts = components(real);
+  // O_PATH for the folders on the way: they need only be searchable. Never a link: a
+  // component that became one since realpath() fails with ELOOP or ENOTDIR.
+  const int walk_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  const int final_flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (folder ? O_DIRECTORY : 0);
+  int fd = ::open("/", parts.empty() ? final_flags : walk_flags);
+  std::string at = "/";
+  struct stat st {};
+  for (std::size_t i = 0; fd >= 0 && i < parts.size(); ++i) {
+    if (::fstat(fd, &st) != 0) {
+      errors.push_back(rule_file_error(at, std::string("cannot read: ") + std::strerror(errno)));
+      ::close(fd);
+      return -1;
+    }
+    if (!check_parent(at, target, st, errors)) {
+      ::close(fd);
+      return -1;
+    }
+    const int next = ::openat(fd, parts[i].c_str(), i + 1 == parts.size() ? final_flags : walk_flags);
+    const int open_errno = errno;
+    ::close(fd);
+    if (next < 0) {
+      const bool changed = open_errno == ELOOP || open_errno == ENOTDIR || open_errno == ENOENT;
+      errors.push_back(rule_file_error(
+          path, changed ? "cannot read: it changed while being checked (" + real + ")"
+                        : std::string("cannot read: ") + std::strerror(open_errno)));
+      return -1;
+    }
+    fd = next;
+    at = (at == "/" ? "" : at) + "/" + parts[i];
+  }
+  if (fd < 0) {
+    errors.push_back(rule_file_error(path, std::string("cannot read: ") + std::strerror(errno)));
+    return -1;
+  }
+  if (::fstat(fd, &st) != 0) {
+    errors.push_back(rule_file_error(path, std::string("cannot read: ") + std::strerror(errno)));
+    ::close(fd);
+    return -1;
+  }
+  if (!check_target(path, real, folder, st, errors)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 LoadResult load_rule_set(const std::vector<RuleFileRef>& files) {

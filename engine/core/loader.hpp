@@ -36,13 +36,24 @@ struct LoadResult {
 
 // The files in load order: shipped, system, user, then --rules; in a folder only `*.rules`
 // files, in lexical order. Missing system/user folders are skipped; a missing --rules path
-// is an error. Non-shipped files and their folders must not be writable by group or
-// others, and must be owned by the caller or root.
+// is an error. Every file and folder, the shipped ones too, must pass open_trusted.
 std::vector<RuleFileRef> collect_rule_files(const RuleSources& sources, std::vector<Error>& errors);
 
-// Same, for explicit paths only (`lcrules check FILE|DIR ...`), all treated as `origin`.
+// Same, for explicit paths only (`lcrules check FILE|DIR ...`, `lcrules test`), all treated
+// as `origin`; only origins other than Shipped are checked (check and test run no command).
 std::vector<RuleFileRef> collect_paths(const std::vector<std::string>& paths, RuleOrigin origin,
                                        std::vector<Error>& errors);
+
+// Opens a rule file (or, with `folder`, a rule folder) that may run commands, for reading
+// (O_RDONLY, close-on-exec, non-blocking), refusing anything another user could change: the
+// path is resolved (realpath) and then opened one folder at a time from `/` without
+// following links (openat, O_NOFOLLOW), and each descriptor is checked (fstat) as it is
+// opened. Every folder on the way must be
+// owned by the caller or root and not writable by group or others unless sticky; the file
+// or folder itself must be owned by the caller or root and not writable by group or others
+// (a sticky folder is accepted), and a file must be a regular file. Returns the descriptor,
+// or -1 with the reason ("PATH: error: ...") appended to `errors`.
+int open_trusted(const std::string& path, bool folder, std::vector<Error>& errors);
 
 // Reads, parses and checks the files into one rule set. Reports the first syntax error of
 // each file and every semantic error.
