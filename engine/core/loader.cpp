@@ -124,7 +124,7 @@ void add_path(const std::string& path, RuleOrigin origin, bool must_exist, bool 
       if (fd < 0) return;
       ::close(fd);
     }
-    out.push_back({path, origin});
+    out.push_back({path, origin, check});
     return;
   }
   std::vector<std::string> files;
@@ -170,7 +170,7 @@ void add_path(const std::string& path, RuleOrigin origin, bool must_exist, bool 
       if (fd < 0) continue;
       ::close(fd);
     }
-    out.push_back({std::move(f), origin});
+    out.push_back({std::move(f), origin, check});
   }
 }
 
@@ -258,7 +258,17 @@ LoadResult load_rule_set(const std::vector<RuleFileRef>& files) {
   for (const auto& ref : files) {
     std::string text;
     int err = 0;
-    if (!files::read_whole(ref.path, text, err)) {
+    bool ok = false;
+    if (ref.checked) {
+      // The checks and the read are on one descriptor: what was checked is what is read.
+      const int fd = open_trusted(ref.path, false, result.errors);
+      if (fd < 0) continue;
+      ok = files::read_whole_fd(fd, text, err);
+      ::close(fd);
+    } else {
+      ok = files::read_whole(ref.path, text, err);
+    }
+    if (!ok) {
       result.errors.push_back(rule_file_error(ref.path, "cannot read: " + files::read_error_text(err)));
       continue;
     }

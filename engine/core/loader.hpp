@@ -25,6 +25,7 @@ struct RuleSources {
 struct RuleFileRef {
   std::string path;
   RuleOrigin origin = RuleOrigin::Shipped;
+  bool checked = false;  // read through open_trusted (ownership and modes), not by its path
 };
 
 // Errors are values whose text is the complete message ("FILE: error: ..." or a formatted
@@ -36,7 +37,8 @@ struct LoadResult {
 
 // The files in load order: shipped, system, user, then --rules; in a folder only `*.rules`
 // files, in lexical order. Missing system/user folders are skipped; a missing --rules path
-// is an error. Every file and folder, the shipped ones too, must pass open_trusted.
+// is an error. Every file and folder, the shipped ones too, must pass open_trusted; the
+// files are marked `checked`, so that load_rule_set checks them again as it reads them.
 std::vector<RuleFileRef> collect_rule_files(const RuleSources& sources, std::vector<Error>& errors);
 
 // Same, for explicit paths only (`lcrules check FILE|DIR ...`, `lcrules test`), all treated
@@ -48,15 +50,16 @@ std::vector<RuleFileRef> collect_paths(const std::vector<std::string>& paths, Ru
 // (O_RDONLY, close-on-exec, non-blocking), refusing anything another user could change: the
 // path is resolved (realpath) and then opened one folder at a time from `/` without
 // following links (openat, O_NOFOLLOW), and each descriptor is checked (fstat) as it is
-// opened. Every folder on the way must be
+// opened, so the checks apply to exactly what is read. Every folder on the way must be
 // owned by the caller or root and not writable by group or others unless sticky; the file
 // or folder itself must be owned by the caller or root and not writable by group or others
 // (a sticky folder is accepted), and a file must be a regular file. Returns the descriptor,
 // or -1 with the reason ("PATH: error: ...") appended to `errors`.
 int open_trusted(const std::string& path, bool folder, std::vector<Error>& errors);
 
-// Reads, parses and checks the files into one rule set. Reports the first syntax error of
-// each file and every semantic error.
+// Reads, parses and checks the files into one rule set; a `checked` file is read from the
+// descriptor open_trusted returns. Reports the first syntax error of each file and every
+// semantic error.
 LoadResult load_rule_set(const std::vector<RuleFileRef>& files);
 
 // Where the shipped rules are: `<exe>/../share/lcrules` when installed, else `fallback`

@@ -18,18 +18,25 @@ bool read_whole(const std::string& path, std::string& out, int& err) {
     err = errno;
     return false;
   }
+  const bool ok = read_whole_fd(fd, out, err);
+  ::close(fd);
+  return ok;
+}
+
+bool read_whole_fd(int fd, std::string& out, int& err) {
   struct stat st {};
   // Regular files and devices (KUBECONFIG=/dev/null is common; /dev/zero stops at the size
   // cap); never a FIFO or socket, which could block or never end.
-  const bool stat_ok = ::fstat(fd, &st) == 0;
-  if (!stat_ok || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+  if (::fstat(fd, &st) != 0) {
+    err = errno;
+    return false;
+  }
+  if (!(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
     err = S_ISDIR(st.st_mode) ? EISDIR : kNotRegularFile;
-    ::close(fd);
     return false;
   }
   if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > kMaxInputFileSize) {
     err = kTooLarge;
-    ::close(fd);
     return false;
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -40,18 +47,15 @@ bool read_whole(const std::string& path, std::string& out, int& err) {
     if (n < 0) {
       if (errno == EINTR) continue;
       err = errno;
-      ::close(fd);
       return false;
     }
     if (n == 0) break;
     if (out.size() + static_cast<std::size_t>(n) > kMaxInputFileSize) {  // grew while read
       err = kTooLarge;
-      ::close(fd);
       return false;
     }
     out.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   return true;
 }
 

@@ -22,6 +22,11 @@ inline constexpr int kTooLarge = -2;        // `err` for a file over kMaxInputFi
 // unspecified). Never blocks on a FIFO.
 bool read_whole(const std::string& path, std::string& out, int& err);
 
+// The same for a file already open as `fd` (which stays open): reads what was opened, so a
+// caller that checked the descriptor (fstat) reads exactly the file it checked. `fd` may be
+// non-blocking; the same types, cap and errors as read_whole.
+bool read_whole_fd(int fd, std::string& out, int& err);
+
 // The reason for `err` from read_whole, for "FILE: error: cannot read: REASON".
 std::string read_error_text(int err);
 
