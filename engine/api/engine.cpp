@@ -111,8 +111,32 @@ std::string Evaluation::text() const {
 
 // --- Engine -----------------------------------------------------------------------------
 
+// The last value read from some files, kept while the files are unchanged: a long-lived
+// Engine (the service) then reads and decodes nothing on most evaluations, where one
+// process per evaluation reads through the caches on disk.
+template <typename T>
+class FileMemo {
+ public:
+  std::shared_ptr<const T> get(const std::string& key) const {
+    std::lock_guard lock(mutex_);
+    return key == key_ ? value_ : nullptr;
+  }
+  void put(std::string key, std::shared_ptr<const T> value) {
+    std::lock_guard lock(mutex_);
+    key_ = std::move(key);
+    value_ = std::move(value);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string key_;
+  std::shared_ptr<const T> value_;
+};
+
 struct Engine::Shared {
   CommandSharing sharing;
+  FileMemo<Kubeconfig> kubeconfig;          // keyed as the kubeconfig cache is
+  FileMemo<SkaffoldGlobalConfig> skaffold;  // keyed by the file's identity
 };
 
 Engine::Engine(Environment env) : env_(std::move(env)), shared_(std::make_unique<Shared>()) {}
@@ -216,54 +240,74 @@ std::string kubeconfig_cache_key(const std::vector<std::string>& files) {
 
 // One request's kubeconfig, context and facts, ready to evaluate.
 struct Prepared {
-  Kubeconfig kubeconfig;
+  std::shared_ptr<const Kubeconfig> kubeconfig;
   EvaluationInput input;
 };
 
-Result<Prepared> prepare(const Environment& env, const EvalRequest& req) {
+// The kubeconfig files, from the memo while they are unchanged.
+std::shared_ptr<const Kubeconfig> read_kubeconfig(const Environment& env, const EvalRequest& req,
+                                                  const std::vector<std::string>& files,
+                                                  FileMemo<Kubeconfig>& memo) {
+  const bool must_exist = !req.kubeconfig.empty();
+  if (req.no_cache) return std::make_shared<const Kubeconfig>(Kubeconfig::load(files, must_exist));
+  std::string key = kubeconfig_cache::key_of(files, must_exist);
+  if (auto known = memo.get(key)) return known;
+  auto read = std::make_shared<const Kubeconfig>(kubeconfig_cache::load(files, must_exist, env.cache_dir()));
+  memo.put(std::move(key), read);
+  return read;
+}
+
+Result<Prepared> prepare(const Environment& env, const EvalRequest& req,
+                         FileMemo<Kubeconfig>& kubeconfig_memo,
+                         FileMemo<SkaffoldGlobalConfig>& skaffold_memo) {
   const std::string home = env.home();
   Prepared p;
   std::vector<std::string> files;
   try {
     if (req.kubeconfig_text) {
-      p.kubeconfig = Kubeconfig::from_text("(kubeconfig text)", *req.kubeconfig_text);
+      p.kubeconfig = std::make_shared<const Kubeconfig>(
+          Kubeconfig::from_text("(kubeconfig text)", *req.kubeconfig_text));
     } else {
       files = Kubeconfig::locate(req.kubeconfig,
                                  req.kubeconfig_env ? req.kubeconfig_env : env.get("KUBECONFIG"), home);
-      const bool must_exist = !req.kubeconfig.empty();
-      p.kubeconfig = req.no_cache ? Kubeconfig::load(files, must_exist)
-                                  : kubeconfig_cache::load(files, must_exist, env.cache_dir());
+      p.kubeconfig = read_kubeconfig(env, req, files, kubeconfig_memo);
     }
   } catch (const KubeconfigError& e) {
     return e.error();
   }
   std::string context = req.context;
   if (context.empty()) {
-    if (!p.kubeconfig.current_context()) {
+    if (!p.kubeconfig->current_context()) {
       std::string where;
       for (const auto& f : files) where += (where.empty() ? "" : ", ") + f;
       return Error::general(
           ErrorKind::NoContext,
           "no context: give --context NAME, or set current-context in the kubeconfig (" +
-              (p.kubeconfig.files_read().empty() ? "none found; looked for " + where : "read " + where) +
+              (p.kubeconfig->files_read().empty() ? "none found; looked for " + where : "read " + where) +
               ")");
     }
-    context = *p.kubeconfig.current_context();
+    context = *p.kubeconfig->current_context();
   }
   spdlog::debug("classifying context '{}' ({} kubeconfig file(s) read)", context,
-                p.kubeconfig.files_read().size());
+                p.kubeconfig->files_read().size());
   EvaluationInput& in = p.input;
-  in.context = p.kubeconfig.resolve(context);
-  in.kubeconfig_files = p.kubeconfig.files_read();
+  in.context = p.kubeconfig->resolve(context);
+  in.kubeconfig_files = p.kubeconfig->files_read();
   in.getenv = [&env](const std::string& name) { return env.get(name); };
   in.file_exists = [](const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
   };
-  in.skaffold_config = [home, context]() {
+  in.skaffold_config = [home, context, &skaffold_memo]() {
     const std::string path = home + "/.skaffold/config";
     spdlog::debug("reading Skaffold's global config {}", path);
-    return SkaffoldGlobalConfig::load(path).resolve(context);
+    std::string identity = path + "@" + cache_codec::file_identity(path).value_or("absent");
+    auto config = skaffold_memo.get(identity);
+    if (!config) {
+      config = std::make_shared<const SkaffoldGlobalConfig>(SkaffoldGlobalConfig::load(path));
+      skaffold_memo.put(std::move(identity), config);
+    }
+    return config->resolve(context);
   };
   if (!req.skaffold_yaml.empty()) {
     try {
@@ -317,7 +361,7 @@ std::optional<Error> check_request(const EvalRequest& req) {
 
 Result<Evaluation> Engine::evaluate(const LoadedRules& rules, const EvalRequest& request) const {
   if (auto bad = check_request(request)) return *bad;
-  auto prepared = prepare(env_, request);
+  auto prepared = prepare(env_, request, shared_->kubeconfig, shared_->skaffold);
   if (!prepared) return prepared.errors();
   Executors executors(request, prepared->input.kubeconfig_files, env_.cache_dir(), shared_->sharing);
   prepared->input.executor = executors.active;
@@ -339,7 +383,7 @@ Result<Evaluation> Engine::evaluate(const LoadedRules& rules, const EvalRequest&
 Result<std::vector<Fact>> Engine::facts(const LoadedRules& rules, const EvalRequest& request,
                                         bool run_commands) const {
   if (auto bad = check_request(request)) return *bad;
-  auto prepared = prepare(env_, request);
+  auto prepared = prepare(env_, request, shared_->kubeconfig, shared_->skaffold);
   if (!prepared) return prepared.errors();
   Executors executors(request, prepared->input.kubeconfig_files, env_.cache_dir(), shared_->sharing);
   prepared->input.executor = executors.active;

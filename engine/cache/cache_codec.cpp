@@ -14,6 +14,11 @@ std::optional<std::string> file_identity(const std::string& path) {
          std::to_string(st.st_dev);
 }
 
-std::string binary_identity() { return file_identity("/proc/self/exe").value_or("?"); }
+std::string binary_identity() {
+  // The running binary cannot change under a process: /proc/self/exe keeps naming the file
+  // it was started from, even once replaced. Asked once per process.
+  static const std::string identity = file_identity("/proc/self/exe").value_or("?");
+  return identity;
+}
 
 }  // namespace lcrules::cache_codec
