@@ -14,5 +14,6 @@ inline constexpr std::size_t kMaxConnections = 512;             // beyond it, ne
 inline constexpr std::chrono::seconds kShutdownGrace{10};       // for in-flight requests on SIGTERM
 inline constexpr std::chrono::milliseconds kPollInterval{100};  // the watcher without inotify
 inline constexpr std::chrono::seconds kRequestDeadline{30};     // one evaluation's --deadline
+inline constexpr std::size_t kMaxQueuedEvents = 64;  // unsent /v1/watch events before the stream is closed
 
 }  // namespace lcrules::serve

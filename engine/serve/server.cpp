@@ -228,6 +228,12 @@ class Session : public WatchSessionBase, public std::enable_shared_from_this<Ses
     if (!watch_ || watch_closed_) return;
     WatchEvent event = shared_.service.watch_event(*watch_);
     if (last_event_ && *last_event_ == event) return;
+    if (queue_.size() >= kMaxQueuedEvents) {
+      // A client that stopped reading must not make the server hold its events forever.
+      spdlog::warn("closing a /v1/watch stream whose client reads nothing ({} events queued)", queue_.size());
+      watch_closed_ = true;
+      return shutdown();
+    }
     queue_.push_back("event: " + event.event + "\ndata: " + event.data + "\n\n");
     last_event_ = std::move(event);
     if (!writing_) write_next();
