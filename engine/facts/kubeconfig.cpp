@@ -193,38 +193,142 @@ std::string absolute_path(const std::string& path) {
 }  // namespace
 
 // --- server URLs --------------------------------------------------------------------------
+// Go's net/url.Parse, for what a kubeconfig's `server` holds. Skaffold compares the parsed
+// URL's Host ("host:port", brackets kept) with a minikube node's "IP:Port".
+
+namespace {
+
+bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return c - 'A' + 10;
+}
+bool is_alnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 && static_cast<unsigned char>(c) < 0x80;
+}
+
+// Go's unescape(): every '%' starts a two-digit hex escape. In a host, an escape may only
+// stand for a non-ASCII byte (or be "%25", in an IPv6 zone) and the ASCII characters that
+// would need escaping are refused.
+std::optional<std::string> go_unescape(std::string_view s, bool host) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) return std::nullopt;
+      if (host && hex_value(s[i + 1]) < 8 && s.substr(i, 3) != "%25") return std::nullopt;
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+      continue;
+    }
+    if (host && static_cast<unsigned char>(c) < 0x80 && !is_alnum(c) &&
+        std::string_view("-_.~!$&'()*+,;=:[]<>\"").find(c) == std::string_view::npos)
+      return std::nullopt;
+    out += c;
+  }
+  return out;
+}
+
+// ":digits" or empty.
+bool valid_optional_port(std::string_view p) {
+  if (p.empty()) return true;
+  if (p.front() != ':') return false;
+  for (char c : p.substr(1))
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+bool valid_userinfo(std::string_view s) {
+  for (char c : s) {
+    if (is_alnum(c)) continue;
+    if (std::string_view("-._:~!$&'()*+,;=%@").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// Go's parseHost(): the Host, brackets and port kept, unescaped.
+std::optional<std::string> go_parse_host(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    const auto close = host.rfind(']');
+    if (close == std::string_view::npos) return std::nullopt;  // missing ']' in host
+    if (!valid_optional_port(host.substr(close + 1))) return std::nullopt;
+  } else if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
+    if (!valid_optional_port(host.substr(colon))) return std::nullopt;
+  }
+  return go_unescape(host, true);
+}
+
+}  // namespace
 
 ServerUrl parse_server_url(const std::string& url) {
   ServerUrl out;
+  // Control characters are refused outright.
+  for (char c : url)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return out;
   std::string_view rest = url;
-  // A scheme is what comes before "://" when no '/', '?' or '#' precedes it.
-  const auto scheme_end = rest.find("://");
-  if (scheme_end != std::string_view::npos && rest.find_first_of("/?#") > scheme_end) {
-    if (scheme_end > 0) out.scheme = std::string(rest.substr(0, scheme_end));
-    rest.remove_prefix(scheme_end + 3);
+  // The fragment is cut first; its escapes must be valid.
+  if (const auto hash = rest.find('#'); hash != std::string_view::npos) {
+    if (!go_unescape(rest.substr(hash + 1), false)) return out;
+    rest = rest.substr(0, hash);
   }
-  // The authority runs to the first '/', '?' or '#'.
-  const auto auth_end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, auth_end);
-  // Drop userinfo.
-  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
-  if (authority.empty()) return out;
-  std::string_view host = authority;
-  std::string_view port;
-  if (authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      host = authority;
-    } else {
-      host = authority.substr(0, close + 1);
-      std::string_view after = authority.substr(close + 1);
-      if (!after.empty() && after.front() == ':') port = after.substr(1);
+  // getScheme: letters, then letters, digits, '+', '-' or '.', then ':'. A leading ':' is an
+  // error; anything else means there is no scheme.
+  std::string scheme;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const char c = rest[i];
+    if (std::isalpha(static_cast<unsigned char>(c)) && static_cast<unsigned char>(c) < 0x80) continue;
+    if ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.') {
+      if (i == 0) break;
+      continue;
     }
-  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
+    if (c == ':') {
+      if (i == 0) return out;  // missing protocol scheme
+      scheme = std::string(rest.substr(0, i));
+      for (char& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      rest.remove_prefix(i + 1);
+    }
+    break;
   }
-  if (!host.empty()) out.host = std::string(host);
+  // The query is not checked.
+  if (const auto q = rest.find('?'); q != std::string_view::npos) rest = rest.substr(0, q);
+  if (rest.empty() || rest.front() != '/') {
+    if (!scheme.empty()) {  // "localhost:8443" is scheme "localhost" with opaque "8443"
+      out.scheme = scheme;
+      return out;
+    }
+    // "192.168.49.2:8443": a first path segment with a colon is an error.
+    if (rest.substr(0, rest.find('/')).find(':') != std::string_view::npos) return out;
+  }
+  std::optional<std::string> host;
+  if (rest.substr(0, 2) == "//" && (!scheme.empty() || rest.substr(0, 3) != "///")) {
+    rest.remove_prefix(2);
+    const auto slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+      const std::string_view userinfo = authority.substr(0, at);
+      if (!valid_userinfo(userinfo) || !go_unescape(userinfo, false)) return out;
+      authority.remove_prefix(at + 1);
+    }
+    host = go_parse_host(authority);
+    if (!host) return out;
+  }
+  if (!go_unescape(rest, false)) return out;  // the path's escapes
+  if (!scheme.empty()) out.scheme = scheme;
+  if (!host || host->empty()) return out;
+  // Split Go's Host into the host and the port after its last ':' (after ']' for IPv6).
+  std::string_view h = *host;
+  std::string_view port;
+  if (h.front() == '[') {
+    const auto close = h.rfind(']');
+    if (close + 1 < h.size()) port = h.substr(close + 2);
+    h = h.substr(0, close + 1);
+  } else if (const auto colon = h.rfind(':'); colon != std::string_view::npos) {
+    port = h.substr(colon + 1);
+    h = h.substr(0, colon);
+  }
+  if (!h.empty()) out.host = std::string(h);
   if (!port.empty()) out.port = std::string(port);
   return out;
 }

@@ -42,7 +42,13 @@ struct KubeContext {
   std::optional<std::string> user_exec_command;
 };
 
-// Parts of a server URL's literal authority: no default port is filled in.
+// Parts of a server URL as Go's net/url.Parse reads it (Skaffold compares the parsed URL's
+// Host, "host:port", with a minikube node's "IP:Port"). `scheme` is lower-cased; `host`
+// keeps an IPv6 literal's brackets and is unescaped; `port` is what follows the host's
+// last ':' (no default port is filled in; an empty port is absent). A URL Go refuses
+// (`192.168.49.2:8443`: a colon in the first path segment; `https://[::1`; `https://h:x`;
+// control characters; bad %-escapes) has no part at all. A URL without "//" after its
+// scheme has no host: `localhost:8443` is scheme "localhost" with opaque data "8443".
 struct ServerUrl {
   std::optional<std::string> scheme, host, port;
 };

@@ -706,3 +706,53 @@ TEST_CASE("parse_server_url keeps the literal authority", "[kubeconfig]") {
   check("", none, none, none);
   check("https://", "https", none, none);
 }
+
+TEST_CASE("parse_server_url reads servers as Go's url.Parse does", "[kubeconfig]") {
+  using lcrules::parse_server_url;
+  auto check = [](const std::string& url, std::optional<std::string> scheme, std::optional<std::string> host,
+                  std::optional<std::string> port) {
+    INFO(url);
+    const auto u = parse_server_url(url);
+    CHECK(u.scheme == scheme);
+    CHECK(u.host == host);
+    CHECK(u.port == port);
+  };
+  const std::nullopt_t none = std::nullopt;
+  // No scheme: a colon in the first path segment is an error, so nothing is known.
+  check("192.168.49.2:8443", none, none, none);
+  check("[::1]:8443", none, none, none);
+  check("::1", none, none, none);
+  check(":8443", none, none, none);  // missing protocol scheme
+  // A word before ':' is a scheme, and what follows without "//" is opaque: no host.
+  check("localhost:8443", "localhost", none, none);
+  check("example.com:8443", "example.com", none, none);
+  check("https:1.2.3.4:8443", "https", none, none);
+  check("1.2.3.4", none, none, none);  // a path
+  check("/some/path", none, none, none);
+  // A scheme-relative URL has a host.
+  check("//10.0.0.1:6443", none, "10.0.0.1", "6443");
+  check("///10.0.0.1:6443", none, none, none);
+  // The scheme is lower-cased, the host is not.
+  check("HTTPS://Host.Example:8443", "https", "Host.Example", "8443");
+  // Userinfo is dropped, IPv6 literals keep their brackets.
+  check("https://user:p%40ss@[fd00::2]:6443/x", "https", "[fd00::2]", "6443");
+  check("https://[fe80::1%25en0]:6443", "https", "[fe80::1%en0]", "6443");
+  // An unbracketed host's port is what follows its last colon.
+  check("https://::1:8443", "https", "::1", "8443");
+  // An empty port is absent; a host without a port has none.
+  check("https://1.2.3.4:", "https", "1.2.3.4", none);
+  check("https://:8443", "https", none, "8443");
+  // URLs Go refuses have no parts at all.
+  check("https://[::1", none, none, none);             // missing ']'
+  check("https://[::1]x:6443", none, none, none);      // junk after ']'
+  check("https://host:84a3", none, none, none);        // invalid port
+  check("https://ho st:8443", none, none, none);       // a space in the host
+  check("https://h%41st:8443", none, none, none);      // an escaped ASCII byte in the host
+  check("https://host:8443/%zz", none, none, none);    // a bad escape in the path
+  check("https://host:8443#%zz", none, none, none);    // ... in the fragment
+  check("https://us{er@host:8443", none, none, none);  // an invalid userinfo character
+  check("https://host\t:8443", none, none, none);
+  check(std::string("https://host:8443\n"), none, none, none);
+  // Escapes of non-ASCII bytes in a host are decoded; a query is not checked.
+  check("https://h%C3%A9:8443?%zz", "https", "h\xc3\xa9", "8443");
+}
