@@ -158,23 +158,25 @@ class FileReader {
   }
 
   // Iterates a named list (`contexts`, `clusters`, `users`) and calls `f(name, body, entry)`.
+  // With `nameless_ok` an entry without a name (or named "") is the entry named "", as
+  // kubectl reads it; otherwise it is an error.
   template <typename F>
   void named_entries(const YAML::Node& root, const char* list_key, const char* what, const char* body_key,
-                     F&& f) const {
+                     bool nameless_ok, F&& f) const {
     const YAML::Node list = list_field(root, list_key);
     if (!list.IsDefined()) return;
     std::map<std::string, YAML::Mark> seen;
     for (const YAML::Node& entry : list) {
       if (!entry.IsMap()) fail(entry, std::string(what) + " entry must be a mapping");
-      const auto name = string_field(entry, "name");
-      if (!name || name->empty()) fail(entry, std::string(what) + " entry without a name");
-      const auto [it, inserted] = seen.emplace(*name, entry.Mark());
+      const std::string name = string_field(entry, "name").value_or("");
+      if (name.empty() && !nameless_ok) fail(entry, std::string(what) + " entry without a name");
+      const auto [it, inserted] = seen.emplace(name, entry.Mark());
       if (!inserted) {
-        fail(entry, std::string("duplicate ") + what + " name \"" + *name + "\" (first defined on line " +
+        fail(entry, std::string("duplicate ") + what + " name \"" + name + "\" (first defined on line " +
                         std::to_string(it->second.line + 1) + ")");
       }
       const YAML::Node body = map_field(entry, body_key);
-      f(*name, body);
+      f(name, body);
     }
   }
 
@@ -396,10 +398,14 @@ void Kubeconfig::add_file(const std::string& file, const std::string& text) {
     if (!root.IsDefined() || root.IsNull()) return;  // an empty file is fine
     if (!root.IsMap()) r.fail(root, "a kubeconfig must be a mapping");
 
+    // kubectl refuses any other kind ("Pod", "config"); an absent or empty kind is a Config.
+    if (const auto kind = r.string_field(root, "kind"); kind && !kind->empty() && *kind != "Config")
+      r.fail(root["kind"], "kind is \"" + *kind + "\", not Config: this is not a kubeconfig");
+
     const auto current = r.string_field(root, "current-context");
     if (!kc.current_context_ && current && !current->empty()) kc.current_context_ = current;
 
-    r.named_entries(root, "contexts", "context", "context",
+    r.named_entries(root, "contexts", "context", "context", false,
                     [&](const std::string& name, const YAML::Node& body) {
                       ContextEntry e;
                       e.file = file;
@@ -411,7 +417,7 @@ void Kubeconfig::add_file(const std::string& file, const std::string& text) {
                       }
                       if (kc.contexts_.emplace(name, std::move(e)).second) kc.context_order_.push_back(name);
                     });
-    r.named_entries(root, "clusters", "cluster", "cluster",
+    r.named_entries(root, "clusters", "cluster", "cluster", true,
                     [&](const std::string& name, const YAML::Node& body) {
                       ClusterEntry e;
                       if (body.IsDefined()) {
@@ -423,14 +429,15 @@ void Kubeconfig::add_file(const std::string& file, const std::string& text) {
                       }
                       kc.clusters_.emplace(name, std::move(e));
                     });
-    r.named_entries(root, "users", "user", "user", [&](const std::string& name, const YAML::Node& body) {
-      UserEntry e;
-      if (body.IsDefined()) {
-        const YAML::Node exec = r.map_field(body, "exec");
-        if (exec.IsDefined()) e.exec_command = r.string_field(exec, "command");
-      }
-      kc.users_.emplace(name, std::move(e));
-    });
+    r.named_entries(root, "users", "user", "user", false,
+                    [&](const std::string& name, const YAML::Node& body) {
+                      UserEntry e;
+                      if (body.IsDefined()) {
+                        const YAML::Node exec = r.map_field(body, "exec");
+                        if (exec.IsDefined()) e.exec_command = r.string_field(exec, "command");
+                      }
+                      kc.users_.emplace(name, std::move(e));
+                    });
   } catch (const KubeconfigError&) {
     throw;
   } catch (const YAML::Exception& e) {

@@ -490,7 +490,6 @@ TEST_CASE("errors name the file, line and column", "[kubeconfig]") {
   CHECK(err("contexts: {a: 1}\n") == f + ":1:11: error: contexts must be a list");
   CHECK(err("contexts:\n- context: {cluster: x}\n") == f + ":2:3: error: context entry without a name");
   CHECK(err("contexts:\n- name: \"\"\n") == f + ":2:3: error: context entry without a name");
-  CHECK(err("clusters:\n- cluster: {server: x}\n") == f + ":2:3: error: cluster entry without a name");
   CHECK(err("users:\n- user: {}\n") == f + ":2:3: error: user entry without a name");
   CHECK(err("contexts:\n- just-a-string\n") == f + ":2:3: error: context entry must be a mapping");
   CHECK(err("contexts:\n- name: a\n  context: [x]\n") == f + ":3:12: error: context must be a mapping");
@@ -508,6 +507,13 @@ TEST_CASE("errors name the file, line and column", "[kubeconfig]") {
   CHECK(err("just text\n") == f + ":1:1: error: a kubeconfig must be a mapping");
   CHECK(err("contexts:\n- name: x\n  context: {cluster: a}\n- name: x\n  context: {cluster: b}\n") ==
         f + ":4:3: error: duplicate context name \"x\" (first defined on line 2)");
+  CHECK(err("clusters:\n- name: \"\"\n- cluster: {server: x}\n") ==
+        f + ":3:3: error: duplicate cluster name \"\" (first defined on line 2)");
+  // A kind other than Config.
+  CHECK(err("apiVersion: v1\nkind: Pod\n") ==
+        f + ":2:7: error: kind is \"Pod\", not Config: this is not a kubeconfig");
+  CHECK(err("kind: config\n") == f + ":1:7: error: kind is \"config\", not Config: this is not a kubeconfig");
+  CHECK(err("kind: 5\n") == f + ":1:7: error: kind must be a string, not a number (quote it: \"5\")");
   // YAML syntax errors.
   CHECK(err("a: [\n") == f + ":2:1: error: invalid YAML: end of sequence flow not found");
   CHECK(err("a: b\n c: d\n") == f + ":2:3: error: invalid YAML: illegal map value");
@@ -678,6 +684,56 @@ TEST_CASE("a context whose cluster or user is not defined", "[kubeconfig]") {
   CHECK_FALSE(a.user);
   CHECK_FALSE(a.user_exec_command);
   CHECK(Kubeconfig::load({tmp.write("g", "contexts:\n- name: b\n")}).resolve("b").in_kubeconfig);
+}
+
+// --- kind and nameless clusters, checked against kubectl ----------------------------------------
+
+TEST_CASE("a cluster entry named \"\" (or without a name) is the cluster \"\"", "[kubeconfig]") {
+  TempDir tmp;
+  for (const std::string name_line : {"  name: \"\"\n", "  name: ~\n", ""}) {
+    INFO(name_line);
+    const std::string file =
+        tmp.write("c", "clusters:\n- cluster: {server: \"https://1.2.3.4:6443\"}\n" + name_line +
+                           "contexts:\n- name: c\n  context: {cluster: \"\"}\n"
+                           "current-context: c\n");
+    const KubeContext c = Kubeconfig::load({file}).resolve("c");
+    CHECK(c.cluster_found);
+    CHECK(c.server == std::optional<std::string>("https://1.2.3.4:6443"));
+    // kubectl reads the same file and lists the cluster "" with that server.
+    CHECK(
+        kubectl_ok(tmp, file,
+                   {"config", "view", "-o", "jsonpath={.clusters[0].name}={.clusters[0].cluster.server}"}) ==
+        "=https://1.2.3.4:6443");
+  }
+  // Two nameless clusters are a duplicate, for kubectl too.
+  const std::string dup =
+      tmp.write("d", "clusters:\n- name: \"\"\n  cluster: {server: a}\n- cluster: {server: b}\n");
+  CHECK(load_error({dup}) == dup + ":4:3: error: duplicate cluster name \"\" (first defined on line 2)");
+  CHECK(kubectl(tmp, dup, {"config", "view"}).status != 0);
+}
+
+TEST_CASE("kubectl agrees: a kind other than Config is an error, an absent or empty one is not",
+          "[kubeconfig]") {
+  TempDir tmp;
+  for (const std::string kind :
+       {"", "kind: Config\n", "kind: \"\"\n", "kind: ~\n", "kind: Pod\n", "kind: config\n",
+        "kind: ConfigMap\n", "kind: 5\n", "kind: [Config]\n", "kind: \"Config \"\n"}) {
+    INFO(kind);
+    const std::string file =
+        tmp.write("k", "apiVersion: v1\n" + kind +
+                           "clusters:\n- name: a\n  cluster: {server: \"https://1.2.3.4\"}\n"
+                           "contexts:\n- name: a\n  context: {cluster: a}\ncurrent-context: a\n");
+    bool ours_ok = true;
+    try {
+      Kubeconfig::load({file});
+    } catch (const KubeconfigError&) {
+      ours_ok = false;
+    }
+    const RunResult r = kubectl(tmp, file, {"config", "view", "-o", "jsonpath={.current-context}"});
+    CHECK(ours_ok == (r.status == 0));
+    CHECK(ours_ok ==
+          (kind.empty() || kind == "kind: Config\n" || kind == "kind: \"\"\n" || kind == "kind: ~\n"));
+  }
 }
 
 // --- server URLs ---------------------------------------------------------------------------------------
