@@ -47,6 +47,10 @@ std::optional<CompiledCommand> compile_command(CheckState& state, const ast::Com
     if (!path) {
       state.error(p.test.doc_path_loc, "invalid document path '" + p.test.doc_path + "': " + why);
       ok = false;
+    } else if (p.test.kind == ast::CommandTest::Kind::Yaml && docpath::go_type(*path)) {
+      state.error(p.test.doc_path_loc, "invalid document path '" + p.test.doc_path +
+                                           "': go(TYPE) decodes JSON output, use it with 'json'");
+      ok = false;
     } else {
       out.doc_path = std::move(*path);
     }

@@ -79,6 +79,18 @@ bool CommandPredicates::holds(const ConditionNode& n, CheckRecorder checks) {
     checks.output_unparsed(shown, json, json ? memo.json_error : memo.yaml_error, n.loc);
     return false;
   }
+  // `go(TYPE)`: the output as Go's encoding/json decodes it into TYPE.
+  std::optional<nlohmann::json> decoded;
+  if (const std::string* type = docpath::go_type(cmd.doc_path)) {
+    std::string why;
+    decoded = docpath::go_decode(r.out, *type, &why);
+    if (!decoded) {
+      checks.output_undecodable(shown, *type, why, n.loc);
+      return false;
+    }
+    doc = &*decoded;
+  }
+  const bool every = docpath::selects_every(cmd.doc_path);
   const std::string subject =
       checks.on() ? CheckRecorder::document_subject(shown, json, cmd.doc_path_spelling) : std::string();
   std::size_t seen = 0;
@@ -93,15 +105,32 @@ bool CommandPredicates::holds(const ConditionNode& n, CheckRecorder checks) {
     } else {
       text = docpath::scalar_text(*value);
     }
-    if (!text) continue;
+    if (!text) {
+      if (!every) continue;
+      checks.selected_value_not_scalar(subject, n.loc);
+      return false;
+    }
     ++seen;
     const std::size_t mark = facts_.capture_mark();
+    if (every) {  // each value must hold; the captures are the first value's
+      if (!tests_.test(*cmd.string_test, *text, subject, n.loc, value_checks.recorder())) {
+        checks.selected_value_held(value_checks);
+        return false;
+      }
+      if (seen > 1) facts_.drop_captures_after(mark);
+      value_checks.clear();
+      continue;
+    }
     if (tests_.test(*cmd.string_test, *text, subject, n.loc, value_checks.recorder())) {
       checks.selected_value_held(value_checks);
       return true;
     }
     value_checks.clear();
     facts_.drop_captures_after(mark);
+  }
+  if (every) {
+    checks.every_selected_value_held(subject, seen, *cmd.string_test, n.loc);
+    return true;
   }
   checks.no_selected_value_held(subject, seen, *cmd.string_test, n.loc);
   return false;

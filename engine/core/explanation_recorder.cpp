@@ -203,6 +203,18 @@ void CheckRecorder::add_output_unparsed(const std::string& command, bool json, c
       {command + " output is not " + std::string(json ? "JSON" : "YAML") + ": " + error, false, loc});
 }
 
+void CheckRecorder::add_output_undecodable(const std::string& command, const std::string& type,
+                                           const std::string& error, const ast::Location& loc) {
+  checks_->push_back({command + " output does not decode as go(" + type + "): " + error, false, loc});
+}
+
+void CheckRecorder::add_every_selected_value_held(const std::string& subject, std::size_t seen,
+                                                  const CompiledStringTest& t, const ast::Location& loc) {
+  checks_->push_back({subject + ": every one of " + std::to_string(seen) + " selected value" +
+                          (seen == 1 ? "" : "s") + " satisfies " + describe_test(t),
+                      true, loc});
+}
+
 void CheckRecorder::add_no_selected_value_held(const std::string& subject, std::size_t seen,
                                                const CompiledStringTest& t, const ast::Location& loc) {
   checks_->push_back({subject + ": none of " + std::to_string(seen) + " selected value" +

@@ -100,8 +100,21 @@ class CheckRecorder {
                        const ast::Location& loc) {
     if (checks_) add_output_unparsed(command, json, error, loc);
   }
-  // The check of the selected value that held.
+  void output_undecodable(const std::string& command, const std::string& type, const std::string& error,
+                          const ast::Location& loc) {
+    if (checks_) add_output_undecodable(command, type, error, loc);
+  }
+  // The check of the selected value that held (with `every`: the one that did not).
   void selected_value_held(NestedChecks& value_checks);
+  // `every`: all `seen` selected values held; or one is not a scalar.
+  void every_selected_value_held(const std::string& subject, std::size_t seen, const CompiledStringTest& t,
+                                 const ast::Location& loc) {
+    if (checks_) add_every_selected_value_held(subject, seen, t, loc);
+  }
+  void selected_value_not_scalar(const std::string& subject, const ast::Location& loc) {
+    if (checks_)
+      checks_->push_back({subject + ": a selected value is not a string, number or boolean", false, loc});
+  }
   void no_selected_value_held(const std::string& subject, std::size_t seen, const CompiledStringTest& t,
                               const ast::Location& loc) {
     if (checks_) add_no_selected_value_held(subject, seen, t, loc);
@@ -131,6 +144,10 @@ class CheckRecorder {
                            const ast::Location& loc);
   void add_no_selected_value_held(const std::string& subject, std::size_t seen, const CompiledStringTest& t,
                                   const ast::Location& loc);
+  void add_output_undecodable(const std::string& command, const std::string& type, const std::string& error,
+                              const ast::Location& loc);
+  void add_every_selected_value_held(const std::string& subject, std::size_t seen,
+                                     const CompiledStringTest& t, const ast::Location& loc);
 
   Checks* checks_ = nullptr;
 };

@@ -7,8 +7,10 @@
 #include <yaml-cpp/parser.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -113,13 +115,43 @@ std::optional<Path> parse_path(std::string_view text, std::string* error) {
     if (error) *error = at_offset(std::move(msg), at) + hint;
     return std::nullopt;
   };
-  if (text.empty()) return fail("empty path (use '.' for the whole document)", 0);
-  if (text == ".") return Path{};
-  if (text[0] != '.' && text[0] != '[') {
-    return fail("a path starts with '.' or '[', found " + describe_char(text[0]), 0);
-  }
   Path path;
   std::size_t i = 0;
+  // Prefixes: `every `, then `go(TYPE)`.
+  if (text.substr(0, 6) == "every " || text == "every") {
+    path.push_back(PathStep{PathStep::Kind::All, {}, 0});
+    i = 5;
+    while (i < text.size() && text[i] == ' ') ++i;
+    if (i == text.size()) return fail("expected a path after 'every'", i);
+  }
+  bool decoded = false;
+  if (text.substr(i, 3) == "go(") {
+    const std::size_t open = i + 3;
+    const std::size_t close = text.find(')', open);
+    if (close == std::string_view::npos) return fail("expected ')' after the Go type", text.size());
+    std::string why;
+    if (!check_go_type(text.substr(open, close - open), &why)) {
+      // why ends with "at offset N" relative to the type: make it relative to the path.
+      const auto at = why.rfind(" at offset ");
+      std::size_t offset = 0;
+      if (at != std::string::npos) {
+        offset = std::stoul(why.substr(at + 11));
+        why.erase(at);
+      }
+      return fail("invalid Go type: " + why, open + offset);
+    }
+    path.push_back(PathStep{PathStep::Kind::GoDecode, std::string(text.substr(open, close - open)), 0});
+    i = close + 1;
+    decoded = true;
+  }
+  if (i == text.size()) {
+    if (decoded) return path;
+    return fail("empty path (use '.' for the whole document)", i);
+  }
+  if (text.substr(i) == ".") return path;
+  if (text[i] != '.' && text[i] != '[') {
+    return fail("a path starts with '.' or '[', found " + describe_char(text[i]), i);
+  }
   while (i < text.size()) {
     char c = text[i];
     if (c == '.') {
@@ -190,17 +222,17 @@ std::string readable_json_error(const std::string& what) {
   return text;
 }
 
-}  // namespace
-
-std::optional<nlohmann::json> parse_json(std::string_view text, std::string* error) {
+// Bounded parsing into J (json, or ordered_json where the order of keys matters).
+template <typename J>
+std::optional<J> parse_bounded_json(std::string_view text, std::string* error) {
   std::size_t nodes = 0;
-  auto callback = [&nodes](int depth, json::parse_event_t event, json&) -> bool {
+  auto callback = [&nodes](int depth, typename J::parse_event_t event, J&) -> bool {
     switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
+      case J::parse_event_t::object_start:
+      case J::parse_event_t::array_start:
         if (static_cast<std::size_t>(depth) + 1 > kMaxDepth) throw LimitExceeded{too_deep()};
         [[fallthrough]];
-      case json::parse_event_t::value:
+      case J::parse_event_t::value:
         if (++nodes > kMaxNodes) throw LimitExceeded{too_many_nodes()};
         break;
       default:
@@ -209,11 +241,370 @@ std::optional<nlohmann::json> parse_json(std::string_view text, std::string* err
     return true;
   };
   try {
-    return json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true);
+    return J::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true);
   } catch (const LimitExceeded& e) {
     if (error) *error = e.message;
-  } catch (const json::exception& e) {
+  } catch (const typename J::exception& e) {
     if (error) *error = readable_json_error(e.what());
+  } catch (const std::bad_alloc&) {
+    if (error) *error = "out of memory";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> parse_json(std::string_view text, std::string* error) {
+  return parse_bounded_json<json>(text, error);
+}
+
+// ---------------------------------------------------------------------------------------
+// Go's encoding/json decoding into a declared type.
+
+namespace {
+
+struct GoType {
+  enum class Kind { String, Bool, Int, Uint, Float, Any, Slice, Map, Struct };
+  Kind kind = Kind::Any;
+  int bits = 64;
+  std::string spelling;                                // for messages: "int32", "[]...", "struct"
+  std::vector<GoType> elem;                            // Slice, Map: one element type
+  std::vector<std::pair<std::string, GoType>> fields;  // Struct, in order
+};
+
+struct GoTypeError {
+  std::string message;
+  std::size_t offset;
+};
+
+class GoTypeParser {
+ public:
+  explicit GoTypeParser(std::string_view text) : text_(text) {}
+
+  GoType parse() {
+    GoType t = type(0);
+    space();
+    if (i_ != text_.size())
+      throw GoTypeError{"unexpected " + describe_char(text_[i_]) + " after the type", i_};
+    return t;
+  }
+
+ private:
+  void space() {
+    while (i_ < text_.size() && (text_[i_] == ' ' || text_[i_] == '\t' || text_[i_] == '\n')) ++i_;
+  }
+  bool eat(std::string_view s) {
+    space();
+    if (text_.substr(i_, s.size()) != s) return false;
+    i_ += s.size();
+    return true;
+  }
+  std::string name() {
+    space();
+    const std::size_t start = i_;
+    while (i_ < text_.size() &&
+           (std::isalnum(static_cast<unsigned char>(text_[i_])) || text_[i_] == '_' || text_[i_] == '-') &&
+           static_cast<unsigned char>(text_[i_]) < 0x80)
+      ++i_;
+    return std::string(text_.substr(start, i_ - start));
+  }
+
+  GoType type(std::size_t depth) {
+    if (depth > kMaxDepth) throw GoTypeError{"the type nests too deeply", i_};
+    space();
+    GoType t;
+    const std::size_t at = i_;
+    if (eat("[]")) {
+      t.kind = GoType::Kind::Slice;
+      t.elem.push_back(type(depth + 1));
+      t.spelling = "[]" + t.elem[0].spelling;
+      return t;
+    }
+    if (eat("map[string]")) {
+      t.kind = GoType::Kind::Map;
+      t.elem.push_back(type(depth + 1));
+      t.spelling = "map[string]" + t.elem[0].spelling;
+      return t;
+    }
+    if (eat("{")) {
+      t.kind = GoType::Kind::Struct;
+      t.spelling = "struct";
+      while (!eat("}")) {
+        space();
+        const std::size_t field_at = i_;
+        std::string field = name();
+        if (field.empty()) {
+          if (i_ >= text_.size()) throw GoTypeError{"expected a field name or '}'", i_};
+          throw GoTypeError{"expected a field name or '}', found " + describe_char(text_[i_]), i_};
+        }
+        for (const auto& f : t.fields)
+          if (f.first == field) throw GoTypeError{"field '" + field + "' declared twice", field_at};
+        if (!eat(":")) throw GoTypeError{"expected ':' after the field name", i_};
+        t.fields.emplace_back(std::move(field), type(depth + 1));
+        if (eat(",")) continue;
+        if (!eat("}")) throw GoTypeError{"expected ',' or '}' after a field", i_};
+        break;
+      }
+      return t;
+    }
+    const std::string word = name();
+    static const std::pair<const char*, std::pair<GoType::Kind, int>> kScalars[] = {
+        {"string", {GoType::Kind::String, 0}},  {"bool", {GoType::Kind::Bool, 0}},
+        {"int", {GoType::Kind::Int, 64}},       {"int8", {GoType::Kind::Int, 8}},
+        {"int16", {GoType::Kind::Int, 16}},     {"int32", {GoType::Kind::Int, 32}},
+        {"int64", {GoType::Kind::Int, 64}},     {"uint", {GoType::Kind::Uint, 64}},
+        {"uint8", {GoType::Kind::Uint, 8}},     {"uint16", {GoType::Kind::Uint, 16}},
+        {"uint32", {GoType::Kind::Uint, 32}},   {"uint64", {GoType::Kind::Uint, 64}},
+        {"float32", {GoType::Kind::Float, 32}}, {"float64", {GoType::Kind::Float, 64}},
+        {"any", {GoType::Kind::Any, 0}}};
+    for (const auto& [spelling, kind_bits] : kScalars) {
+      if (word == spelling) {
+        t.kind = kind_bits.first;
+        t.bits = kind_bits.second;
+        t.spelling = spelling;
+        return t;
+      }
+    }
+    if (word.empty()) {
+      if (at >= text_.size()) throw GoTypeError{"expected a type", at};
+      throw GoTypeError{"expected a type, found " + describe_char(text_[at]), at};
+    }
+    throw GoTypeError{"unknown type '" + word + "'", at};
+  }
+
+  std::string_view text_;
+  std::size_t i_ = 0;
+};
+
+using ordered = nlohmann::ordered_json;
+
+// Go's case folding of struct keys for ASCII field names: ASCII letters fold to lower
+// case, and so do the two non-ASCII letters whose folds reach ASCII (KELVIN SIGN to 'k',
+// LATIN SMALL LETTER LONG S to 's').
+std::string fold(std::string_view key) {
+  std::string out;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c == 0xE2 && key.substr(i, 3) == "\xE2\x84\xAA") {
+      out += 'k';
+      i += 2;
+    } else if (c == 0xC5 && key.substr(i, 2) == "\xC5\xBF") {
+      out += 's';
+      i += 1;
+    } else {
+      out += static_cast<char>(c < 0x80 ? std::tolower(c) : c);
+    }
+  }
+  return out;
+}
+
+json zero_value(const GoType& t) {
+  switch (t.kind) {
+    case GoType::Kind::String:
+      return "";
+    case GoType::Kind::Bool:
+      return false;
+    case GoType::Kind::Int:
+    case GoType::Kind::Uint:
+    case GoType::Kind::Float:
+      return 0;
+    case GoType::Kind::Any:
+      return nullptr;
+    case GoType::Kind::Slice:
+      return json::array();
+    case GoType::Kind::Map:
+      return json::object();
+    case GoType::Kind::Struct: {
+      json out = json::object();
+      for (const auto& [name, type] : t.fields) out[name] = zero_value(type);
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+const char* json_kind(const ordered& v) {
+  switch (v.type()) {
+    case ordered::value_t::string:
+      return "a string";
+    case ordered::value_t::boolean:
+      return "a boolean";
+    case ordered::value_t::object:
+      return "an object";
+    case ordered::value_t::array:
+      return "an array";
+    default:
+      return "a number";
+  }
+}
+
+struct DecodeError {
+  std::string message;
+};
+
+class GoDecoder {
+ public:
+  void decode(const ordered& v, const GoType& t, json& target) {
+    if (v.is_null()) {  // null sets slices, maps and interfaces to nil, and leaves the rest
+      if (t.kind == GoType::Kind::Slice || t.kind == GoType::Kind::Map || t.kind == GoType::Kind::Any)
+        target = zero_value(t);
+      return;
+    }
+    switch (t.kind) {
+      case GoType::Kind::String:
+        if (!v.is_string()) wrong(v, t);
+        target = v.get<std::string>();
+        return;
+      case GoType::Kind::Bool:
+        if (!v.is_boolean()) wrong(v, t);
+        target = v.get<bool>();
+        return;
+      case GoType::Kind::Int: {
+        // Go parses the number's text as an integer: 8443.0 and 1e3 are not ints.
+        if (v.is_number_float()) not_integer(v, t);
+        if (!v.is_number_integer()) wrong(v, t);
+        const std::int64_t max =
+            t.bits == 64 ? std::numeric_limits<std::int64_t>::max() : (std::int64_t{1} << (t.bits - 1)) - 1;
+        const std::int64_t min = -max - 1;
+        const bool fits = v.is_number_unsigned()
+                              ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(max)
+                              : v.get<std::int64_t>() >= min && v.get<std::int64_t>() <= max;
+        if (!fits) out_of_range(v, t);
+        target = v.is_number_unsigned() ? json(v.get<std::uint64_t>()) : json(v.get<std::int64_t>());
+        return;
+      }
+      case GoType::Kind::Uint: {
+        if (v.is_number_float()) not_integer(v, t);
+        if (!v.is_number_integer()) wrong(v, t);
+        if (!v.is_number_unsigned() ||
+            (t.bits < 64 && v.get<std::uint64_t>() > (std::uint64_t{1} << t.bits) - 1))
+          out_of_range(v, t);
+        target = v.get<std::uint64_t>();
+        return;
+      }
+      case GoType::Kind::Float:
+        if (!v.is_number()) wrong(v, t);
+        if (t.bits == 32 &&
+            std::abs(v.get<double>()) > static_cast<double>(std::numeric_limits<float>::max()))
+          out_of_range(v, t);
+        target = json::parse(v.dump());
+        return;
+      case GoType::Kind::Any:
+        target = json::parse(v.dump());
+        return;
+      case GoType::Kind::Slice: {
+        if (!v.is_array()) wrong(v, t);
+        json out = json::array();
+        std::size_t index = 0;
+        for (const ordered& element : v) {
+          json item = zero_value(t.elem[0]);
+          where_.push_back("[" + std::to_string(index++) + "]");
+          decode(element, t.elem[0], item);
+          where_.pop_back();
+          out.push_back(std::move(item));
+        }
+        target = std::move(out);
+        return;
+      }
+      case GoType::Kind::Map: {
+        if (!v.is_object()) wrong(v, t);
+        if (!target.is_object()) target = json::object();
+        for (const auto& [key, value] : v.items()) {
+          json item = zero_value(t.elem[0]);
+          where_.push_back(member(key));
+          decode(value, t.elem[0], item);
+          where_.pop_back();
+          target[key] = std::move(item);
+        }
+        return;
+      }
+      case GoType::Kind::Struct: {
+        if (!v.is_object()) wrong(v, t);
+        if (!target.is_object()) target = zero_value(t);
+        for (const auto& [key, value] : v.items()) {
+          const std::pair<std::string, GoType>* field = nullptr;
+          for (const auto& f : t.fields)
+            if (f.first == key) field = &f;
+          if (!field) {
+            const std::string folded = fold(key);
+            for (const auto& f : t.fields)
+              if (fold(f.first) == folded) field = &f;
+          }
+          if (!field) continue;  // unknown keys are skipped
+          where_.push_back(member(field->first));
+          decode(value, field->second, target[field->first]);
+          where_.pop_back();
+        }
+        return;
+      }
+    }
+  }
+
+ private:
+  static std::string member(const std::string& key) {
+    for (char c : key)
+      if (!is_name_char(static_cast<unsigned char>(c))) return "[" + json(key).dump() + "]";
+    return "." + key;
+  }
+  std::string where() const {
+    std::string out;
+    for (const auto& w : where_) out += w;
+    return out.empty() ? "." : out;
+  }
+  [[noreturn]] void wrong(const ordered& v, const GoType& t) const {
+    throw DecodeError{where() + ": " + json_kind(v) + " where " +
+                      (t.kind == GoType::Kind::Struct ? std::string("an object") : t.spelling) +
+                      " is wanted"};
+  }
+  [[noreturn]] void not_integer(const ordered& v, const GoType& t) const {
+    throw DecodeError{where() + ": the number " + v.dump() + " is not an integer (" + t.spelling +
+                      " is wanted)"};
+  }
+  [[noreturn]] void out_of_range(const ordered& v, const GoType& t) const {
+    throw DecodeError{where() + ": the number " + v.dump() + " does not fit in " + t.spelling};
+  }
+
+  std::vector<std::string> where_;
+};
+
+}  // namespace
+
+bool check_go_type(std::string_view type, std::string* error) {
+  try {
+    GoTypeParser(type).parse();
+    return true;
+  } catch (const GoTypeError& e) {
+    if (error) *error = at_offset(e.message, e.offset);
+  }
+  return false;
+}
+
+bool selects_every(const Path& path) { return !path.empty() && path.front().kind == PathStep::Kind::All; }
+
+const std::string* go_type(const Path& path) {
+  for (const PathStep& step : path) {
+    if (step.kind == PathStep::Kind::GoDecode) return &step.key;
+    if (step.kind != PathStep::Kind::All) break;
+  }
+  return nullptr;
+}
+
+std::optional<nlohmann::json> go_decode(std::string_view text, std::string_view type, std::string* error) {
+  GoType t;
+  try {
+    t = GoTypeParser(type).parse();
+  } catch (const GoTypeError& e) {
+    if (error) *error = "invalid Go type: " + at_offset(e.message, e.offset);
+    return std::nullopt;
+  }
+  auto doc = parse_bounded_json<ordered>(text, error);
+  if (!doc) return std::nullopt;
+  try {
+    json out = zero_value(t);
+    GoDecoder().decode(*doc, t, out);
+    return out;
+  } catch (const DecodeError& e) {
+    if (error) *error = e.message;
   } catch (const std::bad_alloc&) {
     if (error) *error = "out of memory";
   }
@@ -518,6 +909,10 @@ std::vector<const nlohmann::json*> select(const nlohmann::json& doc, const Path&
           if (v->is_array() || v->is_object()) {
             for (const auto& element : *v) next.push_back(&element);
           }
+          break;
+        case PathStep::Kind::All:
+        case PathStep::Kind::GoDecode:
+          next.push_back(v);
           break;
       }
     }

@@ -283,3 +283,131 @@ TEST_CASE("YAML alias expansion is bounded: a billion laughs fails fast", "[docp
   CHECK(doc_small["d"] == json::array({c, c}));
   CHECK(doc_small["c"] == c);
 }
+
+// --- `every` and `go(TYPE)` ----------------------------------------------------------------
+
+namespace {
+
+json must_decode(std::string_view text, std::string_view type) {
+  std::string error;
+  auto doc = go_decode(text, type, &error);
+  INFO("decode " << text << " as " << type << ": " << error);
+  REQUIRE(doc.has_value());
+  return *doc;
+}
+
+std::string decode_error(std::string_view text, std::string_view type) {
+  std::string error;
+  INFO("decode " << text << " as " << type);
+  CHECK_FALSE(go_decode(text, type, &error).has_value());
+  return error;
+}
+
+constexpr std::string_view kProfiles =
+    "{valid: []{Config: {Name: string, Driver: string, Nodes: []{IP: string, Port: int32}}},"
+    " invalid: []{Config: {Name: string, Driver: string, Nodes: []{IP: string, Port: int32}}}}";
+
+}  // namespace
+
+TEST_CASE("path prefixes: every and go(TYPE)", "[docpath]") {
+  Path every = must_parse("every .minikubeVersion");
+  REQUIRE(every.size() == 2);
+  CHECK(every[0].kind == PathStep::Kind::All);
+  CHECK(every[1].key == "minikubeVersion");
+  CHECK(selects_every(every));
+  CHECK(go_type(every) == nullptr);
+
+  Path go = must_parse("go(map[string]string).minikubeVersion");
+  REQUIRE(go.size() == 2);
+  CHECK(go[0].kind == PathStep::Kind::GoDecode);
+  REQUIRE(go_type(go) != nullptr);
+  CHECK(*go_type(go) == "map[string]string");
+  CHECK_FALSE(selects_every(go));
+
+  Path both = must_parse("every go( {a: []{b: int32}} )");
+  REQUIRE(both.size() == 2);
+  CHECK(selects_every(both));
+  CHECK(*go_type(both) == " {a: []{b: int32}} ");
+  CHECK(must_parse("go(string).").size() == 1);
+  CHECK_FALSE(selects_every(must_parse(".every")));
+
+  // Plain select() passes over the prefixes.
+  json doc = must_json(R"({"a": 1})");
+  CHECK(texts(doc, "every .a") == std::vector<std::string>{"1"});
+
+  CHECK(path_error("every") == "expected a path after 'every' at offset 5");
+  CHECK(path_error("every   ") == "expected a path after 'every' at offset 8");
+  CHECK(path_error("go(string") == "expected ')' after the Go type at offset 9");
+  CHECK(path_error("go(strin).a") == "invalid Go type: unknown type 'strin' at offset 3");
+  CHECK(path_error("go({a int}).a") == "invalid Go type: expected ':' after the field name at offset 6");
+  CHECK(path_error("go({a: int, a: string})") == "invalid Go type: field 'a' declared twice at offset 12");
+  CHECK(path_error("go([]).a") == "invalid Go type: expected a type at offset 5");
+  CHECK(path_error("go(int int)") == "invalid Go type: unexpected 'i' after the type at offset 7");
+  CHECK(path_error("go(int)x") == "a path starts with '.' or '[', found 'x' at offset 7");
+  CHECK(path_error("go map[string]string") == "a path starts with '.' or '[', found 'g' at offset 0");
+  std::string error;
+  CHECK(check_go_type(kProfiles, &error));
+  CHECK_FALSE(check_go_type("map[int]string", &error));
+}
+
+TEST_CASE("go_decode matches struct keys as Go does", "[docpath]") {
+  const std::string_view node = "{IP: string, Port: int32}";
+  // Exact, then case-insensitive; the result spells fields as the type does.
+  CHECK(must_decode(R"({"ip": "a", "PORT": 1})", node) == json({{"IP", "a"}, {"Port", 1}}));
+  CHECK(must_decode(R"({"iP": "a"})", node) == json({{"IP", "a"}, {"Port", 0}}));  // zero values
+  // Go's folding also maps U+017F (long s) to s and U+212A (Kelvin) to k.
+  CHECK(must_decode("{\"Node\xC5\xBF\": [1]}", "{Nodes: []int}") == json({{"Nodes", {1}}}));
+  CHECK(must_decode("{\"\xE2\x84\xAA\": true}", "{k: bool}") == json({{"k", true}}));
+  // The later of two spellings wins, in document order.
+  CHECK(must_decode(R"({"IP": "a", "ip": "b"})", node)["IP"] == "b");
+  CHECK(must_decode(R"({"ip": "b", "IP": "a"})", node)["IP"] == "a");
+  // Unknown keys are skipped whatever they hold.
+  CHECK(must_decode(R"({"IP": "a", "Status": {"x": [1, null]}, "Port": 2})", node) ==
+        json({{"IP", "a"}, {"Port", 2}}));
+  // null leaves a value as it is, and empties a list or map.
+  CHECK(must_decode(R"({"IP": "a", "ip": null})", node)["IP"] == "a");
+  CHECK(must_decode(R"({"a": [1], "A": null})", "{a: []int}") == json({{"a", json::array()}}));
+  CHECK(must_decode("null", node) == json({{"IP", ""}, {"Port", 0}}));
+  CHECK(must_decode(R"([null, {"IP": "x"}])", std::string("[]") + std::string(node)) ==
+        json::array({json({{"IP", ""}, {"Port", 0}}), json({{"IP", "x"}, {"Port", 0}})}));
+  // A struct given twice is decoded into the same value.
+  CHECK(must_decode(R"({"c": {"a": 1}, "C": {"b": 2}})", "{c: {a: int, b: int}}") ==
+        json({{"c", {{"a", 1}, {"b", 2}}}}));
+  // Map keys are exact.
+  CHECK(must_decode(R"({"minikubeVersion": "v1", "MinikubeVersion": "v2"})", "map[string]string") ==
+        json({{"minikubeVersion", "v1"}, {"MinikubeVersion", "v2"}}));
+  CHECK(must_decode(R"({"a": null})", "map[string]string") == json({{"a", ""}}));
+  CHECK(must_decode(R"({"x": [1, "a", {"b": null}]})", "{x: any}") ==
+        json::parse(R"({"x": [1, "a", {"b": null}]})"));
+  CHECK(must_decode("-0", "int") == json(0));
+  CHECK(must_decode("1.5e3", "float64") == json(1500.0));
+}
+
+TEST_CASE("go_decode: a wrong type anywhere fails the whole document", "[docpath]") {
+  CHECK(decode_error(R"({"valid": [{"Config": {"Nodes": [{"IP": "a", "Port": "8443"}]}}]})", kProfiles) ==
+        ".valid[0].Config.Nodes[0].Port: a string where int32 is wanted");
+  CHECK(decode_error(R"({"valid": [], "invalid": [{"config": {"nodes": [{"ip": 5}]}}]})", kProfiles) ==
+        ".invalid[0].Config.Nodes[0].IP: a number where string is wanted");
+  CHECK(decode_error(R"({"valid": {}})", kProfiles) == ".valid: an object where []struct is wanted");
+  CHECK(decode_error(R"([])", kProfiles) == ".: an array where an object is wanted");
+  CHECK(decode_error(R"({"a": 1, "b": true})", "map[string]string") == ".a: a number where string is wanted");
+  CHECK(decode_error(R"({"a b": 1})", "map[string]string") == R"(["a b"]: a number where string is wanted)");
+  // Integers: the number's text must be an integer that fits.
+  CHECK(decode_error("8443.0", "int32") == ".: the number 8443.0 is not an integer (int32 is wanted)");
+  CHECK(decode_error("1e3", "uint") == ".: the number 1000.0 is not an integer (uint is wanted)");
+  CHECK(decode_error("2147483648", "int32") == ".: the number 2147483648 does not fit in int32");
+  CHECK(must_decode("2147483647", "int32") == json(2147483647));
+  CHECK(must_decode("-2147483648", "int32") == json(-2147483648LL));
+  CHECK(decode_error("-2147483649", "int32") == ".: the number -2147483649 does not fit in int32");
+  CHECK(decode_error("9223372036854775808", "int64") ==
+        ".: the number 9223372036854775808 does not fit in int64");
+  CHECK(decode_error("-1", "uint") == ".: the number -1 does not fit in uint");
+  CHECK(decode_error("256", "uint8") == ".: the number 256 does not fit in uint8");
+  CHECK(must_decode("18446744073709551615", "uint64") == json(18446744073709551615ULL));
+  CHECK(decode_error("1e39", "float32") == ".: the number 1e+39 does not fit in float32");
+  CHECK(decode_error(R"("1")", "bool") == ".: a string where bool is wanted");
+  // Not JSON at all.
+  CHECK_THAT(decode_error(R"({"a": )", "any"), Catch::Contains("line 1, column 7"));
+  CHECK_THAT(decode_error(nested(100, "[", "]"), "any"), Catch::Contains("nesting deeper than 64"));
+  CHECK_THAT(decode_error("1", "nonsense"), Catch::StartsWith("invalid Go type: unknown type 'nonsense'"));
+}
