@@ -263,13 +263,22 @@ std::optional<nlohmann::json> parse_json(std::string_view text, std::string* err
 
 namespace {
 
+struct GoField;
+
 struct GoType {
   enum class Kind { String, Bool, Int, Uint, Float, Any, Slice, Map, Struct };
   Kind kind = Kind::Any;
   int bits = 64;
   std::string spelling;                                // for messages: "int32", "[]...", "struct"
   std::vector<GoType> elem;                            // Slice, Map: one element type
-  std::vector<std::pair<std::string, GoType>> fields;  // Struct, in order
+  std::vector<GoField> fields;                         // Struct, in order
+};
+
+// A struct field: a name and its type (a struct, not std::pair, so that GoType may hold a
+// vector of them before it is complete).
+struct GoField {
+  std::string first;
+  GoType second;
 };
 
 struct GoTypeError {
@@ -340,7 +349,7 @@ class GoTypeParser {
         for (const auto& f : t.fields)
           if (f.first == field) throw GoTypeError{"field '" + field + "' declared twice", field_at};
         if (!eat(":")) throw GoTypeError{"expected ':' after the field name", i_};
-        t.fields.emplace_back(std::move(field), type(depth + 1));
+        t.fields.push_back(GoField{std::move(field), type(depth + 1)});
         if (eat(",")) continue;
         if (!eat("}")) throw GoTypeError{"expected ',' or '}' after a field", i_};
         break;
