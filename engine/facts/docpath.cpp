@@ -531,7 +531,7 @@ class GoDecoder {
         if (!v.is_object()) wrong(v, t);
         if (!target.is_object()) target = zero_value(t);
         for (const auto& [key, value] : v.items()) {
-          const std::pair<std::string, GoType>* field = nullptr;
+          const GoField* field = nullptr;
           for (const auto& f : t.fields)
             if (f.first == key) field = &f;
           if (!field) {
