@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one CLI test case: the real lcrules binary in a sandbox, compared with golden files.
 #
-#   run_case.sh CASE_DIR LCRULES_BINARY
+#   run_case.sh CASE_DIR LCRULES_BINARY [--check]
 #
 # A case is a folder (a new case is a new folder, no code):
 #   args        the arguments, one per line (no shell quoting needed; `$HOME` and `$CASE`
@@ -14,10 +14,21 @@
 #               $LCRULES is the binary (to warm a cache, say)
 #   stdout, stderr, exit   expected output and exit status (sandbox paths written as $HOME, $REPO)
 #   commands    optional: expected log of the fake tools' argv (empty file: no command ran)
-# LCRULES_UPDATE_GOLDEN=1 writes the actual results as the expected ones.
+#
+# Golden files: ctest runs every case with --check, which compares only; with --check,
+# LCRULES_UPDATE_GOLDEN set in the environment is an error (a suite run must never pass by
+# rewriting what it checks). To update a case's goldens on purpose, run it by hand without
+# --check, then review the diff:
+#   LCRULES_UPDATE_GOLDEN=1 bash tests/cli/run_case.sh tests/cli/cases/NAME build/lcrules
 set -u
 case_dir=$(cd "$1" && pwd)
 binary=$2
+mode=${3:-}
+if [ "$mode" = --check ] && [ -n "${LCRULES_UPDATE_GOLDEN:-}" ]; then
+  echo "LCRULES_UPDATE_GOLDEN is set, but this run checks (--check, as under ctest): goldens are"
+  echo "updated only by running run_case.sh by hand without --check (see its header)."
+  exit 1
+fi
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 sandbox=$(mktemp -d)
 trap 'chmod -R u+w "$sandbox" 2>/dev/null; rm -rf "$sandbox"' EXIT
@@ -67,7 +78,7 @@ normalise() {
       -e 's/"cache_age_seconds": [0-9][0-9]*/"cache_age_seconds": N/' -e 's/"duration_ms": [0-9.e+-]*/"duration_ms": N/' "$1"
 }
 
-if [ "${LCRULES_UPDATE_GOLDEN:-}" = 1 ]; then
+if [ "$mode" != --check ] && [ "${LCRULES_UPDATE_GOLDEN:-}" = 1 ]; then
   normalise "$sandbox/out" >"$case_dir/stdout"
   normalise "$sandbox/err" >"$case_dir/stderr"
   echo "$status" >"$case_dir/exit"

@@ -2,7 +2,7 @@
 # Request/response cases for `lcrules serve`: one server in a sandbox (HOME with the demo
 # kubeconfig, the shipped rules only), every case in cases/ asked over its Unix socket.
 #
-#   run_cases.sh LCRULES_BINARY
+#   run_cases.sh LCRULES_BINARY [--check]
 #
 # A case is a folder (a new case is a new folder, no code):
 #   request    first line "METHOD TARGET"; the rest, if any, is the body (sent as JSON)
@@ -10,8 +10,19 @@
 #   response   optional: the expected body, exactly ($HOME and $REPO stand for those paths)
 # Then every context of the demo kubeconfig is asked through GET /v1/eval and POST /v1/eval
 # and must be answered exactly as `lcrules eval -o json` answers it.
+#
+# Golden files: ctest passes --check, which compares only; with --check, LCRULES_UPDATE_GOLDEN
+# set in the environment is an error (a suite run must never pass by rewriting what it
+# checks). To rewrite the `response` files on purpose, run it by hand without --check, then
+# review the diff:
+#   LCRULES_UPDATE_GOLDEN=1 bash tests/serve/run_cases.sh build/lcrules
 set -u
 binary=$1
+if [ "${2:-}" = --check ] && [ -n "${LCRULES_UPDATE_GOLDEN:-}" ]; then
+  echo "LCRULES_UPDATE_GOLDEN is set, but this run checks (--check, as under ctest): goldens are"
+  echo "updated only by running run_cases.sh by hand without --check (see its header)."
+  exit 1
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 source "$here/sandbox.sh"
@@ -29,7 +40,7 @@ for case_dir in "$here"/cases/*/; do
   if [ "$status" != "$expected_status" ]; then
     echo "FAIL $name: status $status, expected $expected_status"; cat "$sandbox/body"; fail=1; continue
   fi
-  if [ "${LCRULES_UPDATE_GOLDEN:-}" = 1 ]; then
+  if [ "${2:-}" != --check ] && [ "${LCRULES_UPDATE_GOLDEN:-}" = 1 ]; then
     sed -e "s|$home|\$HOME|g" -e "s|$repo|\$REPO|g" "$sandbox/body" >"$case_dir/response"
   fi
   if [ -f "$case_dir/response" ]; then
