@@ -7,13 +7,26 @@
 #   args        the arguments, one per line (no shell quoting needed; `$HOME` and `$CASE`
 #               are replaced by the sandbox home and the case folder)
 #   home/       copied to the sandbox HOME (e.g. home/.kube/config, home/.config/lcrules/)
-#   bin/        fake tools put first on PATH; they may append their argv to $LCRULES_TEST_LOG
+#   bin/        fake tools put on PATH; they may append their argv to $LCRULES_TEST_LOG
 #   fakes       optional: names of shared fake tools from tests/cli/fakes/ to put on PATH
+#   tools       optional: names of real tools (e.g. kubectl) the case needs, one per line
 #   env         optional VAR=value lines to export (same replacements as args)
 #   setup       optional bash script run in the sandbox before lcrules (chmod, touch, ...);
-#               $LCRULES is the binary (to warm a cache, say)
+#               $LCRULES runs the binary as the case does (to warm a cache, say)
 #   stdout, stderr, exit   expected output and exit status (sandbox paths written as $HOME, $REPO)
-#   commands    optional: expected log of the fake tools' argv (empty file: no command ran)
+#   commands    the expected log of the commands run, one line each (`NAME ARGS...`). A case
+#               without this file must run no command at all: its log must stay empty.
+#
+# PATH: lcrules sees only the case's fake tools and the real tools its `tools` file names,
+# so no case can reach a kubectl or minikube installed on the machine by accident:
+#   $SANDBOX/fakebin   one small wrapper per fake tool (bin/ and fakes): it sets
+#                      PATH=/usr/bin:/bin for the fake alone (fakes are scripts that call
+#                      cat, sleep, head...) and execs the fake, kept in $SANDBOX/fakes where
+#                      lcrules does not look. lcrules itself cannot reach those utilities.
+#   $SANDBOX/tools     one wrapper per named tool: it logs `NAME ARGS...` to $LCRULES_TEST_LOG
+#                      (as the fakes do) and execs the tool found on the runner's PATH.
+# lcrules needs no PATH to start; `setup` runs with PATH=/usr/bin:/bin for its own
+# utilities, and its $LCRULES gets the case's PATH back.
 #
 # Golden files: ctest runs every case with --check, which compares only; with --check,
 # LCRULES_UPDATE_GOLDEN set in the environment is an error (a suite run must never pass by
@@ -22,7 +35,7 @@
 #   LCRULES_UPDATE_GOLDEN=1 bash tests/cli/run_case.sh tests/cli/cases/NAME build/lcrules
 set -u
 case_dir=$(cd "$1" && pwd)
-binary=$2
+binary=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 mode=${3:-}
 if [ "$mode" = --check ] && [ -n "${LCRULES_UPDATE_GOLDEN:-}" ]; then
   echo "LCRULES_UPDATE_GOLDEN is set, but this run checks (--check, as under ctest): goldens are"
@@ -34,13 +47,27 @@ sandbox=$(mktemp -d)
 trap 'chmod -R u+w "$sandbox" 2>/dev/null; rm -rf "$sandbox"' EXIT
 chmod 700 "$sandbox"
 home="$sandbox/home"
-mkdir -p "$home" "$sandbox/fakebin"
+mkdir -p "$home" "$sandbox/fakebin" "$sandbox/fakes" "$sandbox/tools"
 [ -d "$case_dir/home" ] && cp -R "$case_dir/home/." "$home/"
-[ -d "$case_dir/bin" ] && cp -R "$case_dir/bin/." "$sandbox/fakebin/" && chmod +x "$sandbox/fakebin/"*
+[ -d "$case_dir/bin" ] && cp -R "$case_dir/bin/." "$sandbox/fakes/"
 if [ -f "$case_dir/fakes" ]; then
-  for tool in $(cat "$case_dir/fakes"); do cp "$repo/tests/cli/fakes/$tool" "$sandbox/fakebin/$tool"; done
-  chmod +x "$sandbox/fakebin/"*
+  for tool in $(cat "$case_dir/fakes"); do cp "$repo/tests/cli/fakes/$tool" "$sandbox/fakes/$tool"; done
 fi
+for fake in "$sandbox/fakes/"*; do
+  [ -f "$fake" ] || continue
+  chmod +x "$fake"
+  printf '#!/bin/sh\nPATH=/usr/bin:/bin\nexport PATH\nexec "%s" "$@"\n' "$fake" >"$sandbox/fakebin/$(basename "$fake")"
+  chmod +x "$sandbox/fakebin/$(basename "$fake")"
+done
+if [ -f "$case_dir/tools" ]; then
+  for tool in $(cat "$case_dir/tools"); do
+    real=$(command -v "$tool") || { echo "the case needs $tool, which is not on PATH"; exit 1; }
+    printf '#!/bin/sh\nprintf "%%s\\n" "%s $*" >>"$LCRULES_TEST_LOG"\nexec "%s" "$@"\n' "$tool" "$real" \
+      >"$sandbox/tools/$tool"
+    chmod +x "$sandbox/tools/$tool"
+  done
+fi
+case_path="$sandbox/fakebin:$sandbox/tools"
 # Files in a checkout carry the checkout's umask: make the sandbox's rule folders private.
 chmod -R go-w "$home"
 
@@ -54,7 +81,7 @@ if [ -f "$case_dir/args" ]; then
 fi
 
 env_vars=(
-  "HOME=$home" "PATH=$sandbox/fakebin:/usr/bin:/bin" "LCRULES_TEST_LOG=$sandbox/commands.log"
+  "HOME=$home" "PATH=$case_path" "LCRULES_TEST_LOG=$sandbox/commands.log"
   "LCRULES_SYSTEM_DIR=$sandbox/etc-lcrules" "LANG=C.UTF-8"
 )
 if [ -f "$case_dir/env" ]; then
@@ -64,7 +91,11 @@ if [ -f "$case_dir/env" ]; then
 fi
 
 if [ -f "$case_dir/setup" ]; then
-  (cd "$sandbox" && env -i "${env_vars[@]}" CASE="$case_dir" LCRULES="$binary" bash "$case_dir/setup") || { echo "setup failed"; exit 1; }
+  # $LCRULES: the binary with the case's PATH (an env var line may have set PATH too).
+  printf '#!/bin/sh\nPATH="%s"\nexport PATH\nexec "%s" "$@"\n' "$case_path" "$binary" >"$sandbox/lcrules"
+  chmod +x "$sandbox/lcrules"
+  (cd "$sandbox" && env -i "${env_vars[@]}" PATH=/usr/bin:/bin CASE="$case_dir" LCRULES="$sandbox/lcrules" \
+     bash "$case_dir/setup") || { echo "setup failed"; exit 1; }
 fi
 
 touch "$sandbox/commands.log"
@@ -82,7 +113,9 @@ if [ "$mode" != --check ] && [ "${LCRULES_UPDATE_GOLDEN:-}" = 1 ]; then
   normalise "$sandbox/out" >"$case_dir/stdout"
   normalise "$sandbox/err" >"$case_dir/stderr"
   echo "$status" >"$case_dir/exit"
-  [ -f "$case_dir/commands" ] && normalise "$sandbox/commands.log" >"$case_dir/commands"
+  if [ -f "$case_dir/commands" ] || [ -s "$sandbox/commands.log" ]; then
+    normalise "$sandbox/commands.log" >"$case_dir/commands"
+  fi
   echo "updated $case_dir"
   exit 0
 fi
@@ -93,7 +126,11 @@ compare() {  # expected-file actual-file label
 }
 compare "$case_dir/stdout" "$sandbox/out" stdout
 compare "$case_dir/stderr" "$sandbox/err" stderr
-[ -f "$case_dir/commands" ] && compare "$case_dir/commands" "$sandbox/commands.log" "commands run"
+if [ -f "$case_dir/commands" ]; then
+  compare "$case_dir/commands" "$sandbox/commands.log" "commands run"
+else
+  compare /dev/null "$sandbox/commands.log" "commands run (none: the case has no commands file)"
+fi
 expected_status=$(cat "$case_dir/exit")
 if [ "$status" != "$expected_status" ]; then
   echo "exit status: expected $expected_status, got $status"

@@ -12,6 +12,12 @@
 # the block, are its expected stdout and stderr. In the actual output the sandbox home is
 # written `~` and the source tree's rules/ `/usr/local/share/lcrules` (where an installed
 # lcrules keeps its shipped rules), so the guide reads as a user's session would.
+#
+# PATH: the commands' shell has PATH=$SANDBOX/bin:/usr/bin:/bin (a guide pipes into sed,
+# head, curl...), but `lcrules` there is a wrapper that runs the binary with PATH set to an
+# empty sandbox folder: as in the CLI cases (tests/cli/run_case.sh), no command a rule runs
+# can reach a kubectl or minikube installed on the machine, so a guide's output never
+# depends on what the machine has installed.
 set -u
 guide=$1
 binary=$2
@@ -23,8 +29,10 @@ sandbox=$(mktemp -d)
 trap 'pkill -f -- "$sandbox/" 2>/dev/null; rm -rf "$sandbox"' EXIT
 chmod 700 "$sandbox"
 home="$sandbox/home"
-mkdir -p "$home" "$sandbox/bin"
-ln -s "$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")" "$sandbox/bin/lcrules"
+mkdir -p "$home" "$sandbox/bin" "$sandbox/nothing"
+printf '#!/bin/bash\nPATH="%s"\nexport PATH\nexec -a lcrules "%s" "$@"\n' "$sandbox/nothing" \
+  "$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")" >"$sandbox/bin/lcrules"
+chmod +x "$sandbox/bin/lcrules"
 
 fail=0
 in_block=""   # "", "console", "file", "other"
