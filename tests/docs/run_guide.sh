@@ -12,6 +12,9 @@
 # the block, are its expected stdout and stderr. In the actual output the sandbox home is
 # written `~` and the source tree's rules/ `/usr/local/share/lcrules` (where an installed
 # lcrules keeps its shipped rules), so the guide reads as a user's session would.
+# Exit status: a command that exits non-zero must say so with a last expected line
+# `[exit N]` (N its status; the line is not part of its output); a command without that
+# line must exit 0. (For a pipeline, bash's status: the last command's.)
 #
 # PATH: the commands' shell has PATH=$SANDBOX/bin:/usr/bin:/bin (a guide pipes into sed,
 # head, curl...), but `lcrules` there is a wrapper that runs the binary with PATH set to an
@@ -42,8 +45,12 @@ expected=""
 nexpected=0
 run_pending() {
   [ -z "$cmd" ] && return
-  actual=$(cd "${workdir:-$home}" && env -i HOME="$home" PATH="$sandbox/bin:/usr/bin:/bin" LCRULES_SYSTEM_DIR="$sandbox/etc" \
-    LANG=C.UTF-8 bash -c "$cmd" 2>&1 | sed -e "s|$home|~|g" -e "s|$repo/rules|/usr/local/share/lcrules|g")
+  (cd "${workdir:-$home}" && env -i HOME="$home" PATH="$sandbox/bin:/usr/bin:/bin" LCRULES_SYSTEM_DIR="$sandbox/etc" \
+    LANG=C.UTF-8 bash -c "$cmd") >"$sandbox/output" 2>&1
+  status=$?
+  actual=$(sed -e "s|$home|~|g" -e "s|$repo/rules|/usr/local/share/lcrules|g" "$sandbox/output")
+  [ "$status" != 0 ] && actual+=$'\n'"[exit $status]"
+  actual=${actual#$'\n'}  # a failing command without output: the marker alone
   while [[ "$expected" == *$'\n' ]]; do expected=${expected%$'\n'}; done  # as $(...) does
   if [ "$actual" != "$expected" ]; then
     echo "command: $cmd"
