@@ -327,12 +327,16 @@ Result<Prepared> prepare(const Environment& env, const EvalRequest& req,
 struct Executors {
   Executors(const EvalRequest& req, const std::vector<std::string>& kubeconfig_files,
             const std::string& cache_dir, CommandSharing& sharing)
-      : process(req.deadline ? std::optional(std::chrono::steady_clock::now() + to_ms(*req.deadline))
-                             : std::nullopt),
-        cache(process, cache_dir, [&kubeconfig_files] { return kubeconfig_cache_key(kubeconfig_files); }),
+      : deadline(req.deadline ? std::optional(std::chrono::steady_clock::now() + to_ms(*req.deadline))
+                              : std::nullopt),
+        process(deadline),
+        cache(
+            process, cache_dir, [&kubeconfig_files] { return kubeconfig_cache_key(kubeconfig_files); },
+            deadline),
         shared(req.no_cache ? static_cast<CommandExecutor&>(process) : cache, sharing) {
     active = req.no_exec ? static_cast<CommandExecutor*>(&no_exec) : &shared;
   }
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // also bounds waiting for the cache
   ProcessExecutor process;
   CachingExecutor cache;
   SharedExecutor shared;

@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 
 namespace lcrules::cache_store {
 
@@ -98,6 +100,46 @@ bool write_entry(const std::string& path, std::string_view data) {
   if (::close(raw) != 0) ok = false;
   if (ok && ::rename(tmp.c_str(), path.c_str()) == 0) return true;
   ::unlink(tmp.c_str());
+  return false;
+}
+
+EntryLock::EntryLock(std::string lock_path) : path_(std::move(lock_path)) { open_file(); }
+
+EntryLock::~EntryLock() {
+  // Removed while still locked: whoever locks this file next sees it is no longer at the
+  // path (try_lock) and locks the one there instead.
+  if (locked_) ::unlink(path_.c_str());
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
+
+void EntryLock::open_file() {
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd_ < 0) return;
+  struct stat st;
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+bool EntryLock::try_lock() {
+  if (locked_) return true;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (fd_ < 0) open_file();
+    if (fd_ < 0) return false;
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    struct stat held, at_path;
+    if (::fstat(fd_, &held) == 0 && ::lstat(path_.c_str(), &at_path) == 0 && held.st_dev == at_path.st_dev &&
+        held.st_ino == at_path.st_ino) {
+      locked_ = true;
+      return true;
+    }
+    ::close(fd_);  // the previous holder removed this file: lock the one at the path now
+    fd_ = -1;
+  }
   return false;
 }
 

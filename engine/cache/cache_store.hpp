@@ -29,6 +29,28 @@ std::optional<std::string> read_entry(const std::string& path, std::size_t max_s
 // False when it could not; nothing is left behind then.
 bool write_entry(const std::string& path, std::string_view data);
 
+// An exclusive flock on a lock file beside an entry (ENTRY.lock, created 0600). The holder
+// removes the file before it releases the lock, and a process that locked a file no longer
+// at the path tries again, so no lock file outlives its use (unless lcrules is killed while
+// holding it; the kernel releases the lock then, and the file is used again).
+class EntryLock {
+ public:
+  explicit EntryLock(std::string lock_path);
+  ~EntryLock();
+  EntryLock(const EntryLock&) = delete;
+  EntryLock& operator=(const EntryLock&) = delete;
+  // False when the lock file could not be opened, or is not this user's regular file.
+  bool opened() const { return fd_ >= 0; }
+  // Takes the lock if no other holds it; never blocks.
+  bool try_lock();
+
+ private:
+  void open_file();
+  std::string path_;
+  int fd_ = -1;
+  bool locked_ = false;
+};
+
 std::int64_t mtime_ns(const struct stat& st);
 std::int64_t ctime_ns(const struct stat& st);
 

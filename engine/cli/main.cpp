@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <optional>
+#include <string>
 #include <iostream>
 
 #include "engine/cli/app.hpp"
@@ -20,6 +21,9 @@
 #endif
 
 namespace {
+
+// --deadline when not given (eval, facts), seconds.
+constexpr double kDefaultDeadlineSeconds = 10;
 
 // 128 + N after signal N interrupted a one-shot subcommand (docs/cli.md), else nothing.
 std::optional<int> interrupted_status() {
@@ -63,7 +67,9 @@ int main(int argc, char** argv) {
     sub->add_option("--command-timeout", eval_opts.command_timeout,
                     "Default timeout of each command, seconds")
         ->check(CLI::Range(0.001, 1e9));
-    sub->add_option("--deadline", eval_opts.deadline, "Deadline for the whole evaluation, seconds")
+    sub->add_option("--deadline", eval_opts.deadline,
+                    "Deadline for the whole evaluation, seconds (default " +
+                        std::to_string(static_cast<int>(kDefaultDeadlineSeconds)) + ")")
         ->check(CLI::Range(0.001, 1e9));
     sub->add_flag("--no-exec", eval_opts.no_exec, "Run no command; command predicates are false");
     sub->add_flag("--no-cache", eval_opts.no_cache,
@@ -150,6 +156,8 @@ int main(int argc, char** argv) {
   // One-shot subcommands: SIGTERM, SIGINT and SIGHUP kill the running command's process
   // group and end lcrules with 128 + the signal (lcrules serve handles them itself).
   install_interrupt_handlers();
+  // A hanging command must not hold an evaluation for the sum of its commands' timeouts.
+  if ((*eval || *facts) && !eval_opts.deadline) eval_opts.deadline = kDefaultDeadlineSeconds;
 
   auto logger = spdlog::stderr_color_st("lcrules");
   logger->set_pattern("lcrules: %l: %v");

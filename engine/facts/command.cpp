@@ -257,7 +257,7 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 }
 
 // Writes all of `data` from a child between fork and exec (async-signal-safe).
-void write_errno_and_exit(int fd, int err) {
+[[noreturn]] void write_errno_and_exit(int fd, int err) {
   const char* p = reinterpret_cast<const char*>(&err);
   std::size_t left = sizeof err;
   while (left > 0) {
@@ -590,8 +590,9 @@ std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); 
 }  // namespace
 
 CachingExecutor::CachingExecutor(CommandExecutor& inner, std::string dir,
-                                 std::function<std::string()> extra_key)
-    : inner_(inner), dir_(std::move(dir)), extra_key_(std::move(extra_key)) {}
+                                 std::function<std::string()> extra_key,
+                                 std::optional<std::chrono::steady_clock::time_point> deadline)
+    : inner_(inner), dir_(std::move(dir)), extra_key_(std::move(extra_key)), deadline_(deadline) {}
 
 CommandResult CachingExecutor::run(const CommandRequest& request) {
   if (!request.cache_ttl || request.argv.empty()) return inner_.run(request);
@@ -628,10 +629,22 @@ CommandResult CachingExecutor::run(const CommandRequest& request) {
     return inner_.run(request);  // not valid UTF-8: not cached
   }
   const std::string path = dir_ + "/" + cache_store::hash_name(key) + ".json";
-  const std::int64_t now = unix_now();
   const std::int64_t ttl = request.cache_ttl->count();
+  const std::int64_t timeout_ttl = std::min<std::int64_t>(ttl, kCachedTimeoutTtl.count());
 
-  if (auto data = cache_store::read_entry(path, kMaxCacheEntry)) {
+  // How long this request lets the command run: its timeout, capped by the deadline.
+  auto allowed_now = [&] {
+    auto allowed = std::max(request.timeout, std::chrono::milliseconds(0));
+    if (deadline_) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - Clock::now());
+      allowed = std::max(std::min(allowed, left), std::chrono::milliseconds(0));
+    }
+    return allowed;
+  };
+
+  auto read_cached = [&]() -> std::optional<CommandResult> {
+    auto data = cache_store::read_entry(path, kMaxCacheEntry);
+    if (!data) return std::nullopt;
     nlohmann::json entry = nlohmann::json::parse(*data, nullptr, /*allow_exceptions=*/false);
     auto is = [&](const char* field, nlohmann::json::value_t type) {
       auto it = entry.find(field);
@@ -642,35 +655,93 @@ CommandResult CachingExecutor::run(const CommandRequest& request) {
       auto it = entry.find(field);
       return it != entry.end() && it->is_number_integer();
     };
-    if (entry.is_object() && is("key", V::string) && is_int("created_unix") && is("status", V::string) &&
-        is_int("exit_code") && is("out", V::string) && is("err", V::string) &&
-        is("resolved_path", V::string) && entry["key"].get_ref<const std::string&>() == key &&
-        entry["status"] == "exited") {
-      const std::int64_t created = entry["created_unix"].get<std::int64_t>();
-      const std::int64_t age = now - created;
-      if (age >= 0 && age < ttl) {
-        CommandResult hit;
-        hit.status = CommandResult::Status::Exited;
-        hit.exit_code = entry["exit_code"].get<int>();
-        hit.out = std::move(entry["out"].get_ref<std::string&>());
-        hit.err = std::move(entry["err"].get_ref<std::string&>());
-        hit.resolved_path = entry["resolved_path"].get<std::string>();
-        hit.from_cache = true;
-        hit.cache_age = std::chrono::seconds(age);
-        return hit;
+    if (!entry.is_object() || !is("key", V::string) || !is_int("created_unix") || !is("status", V::string) ||
+        !is("resolved_path", V::string) || entry["key"].get_ref<const std::string&>() != key) {
+      return std::nullopt;
+    }
+    const std::int64_t age = unix_now() - entry["created_unix"].get<std::int64_t>();
+    if (age < 0) return std::nullopt;
+    CommandResult hit;
+    hit.resolved_path = entry["resolved_path"].get<std::string>();
+    hit.from_cache = true;
+    hit.cache_age = std::chrono::seconds(age);
+    if (entry["status"] == "exited" && is_int("exit_code") && is("out", V::string) && is("err", V::string) &&
+        age < ttl) {
+      hit.status = CommandResult::Status::Exited;
+      hit.exit_code = entry["exit_code"].get<int>();
+      hit.out = std::move(entry["out"].get_ref<std::string&>());
+      hit.err = std::move(entry["err"].get_ref<std::string&>());
+      return hit;
+    }
+    // A time-out, for a request that would not wait much longer than the one that timed out.
+    if (entry["status"] == "timed-out" && is_int("allowed_ms") && is("reason", V::string) &&
+        age < timeout_ttl &&
+        allowed_now().count() <= entry["allowed_ms"].get<std::int64_t>() + 1000) {
+      hit.status = CommandResult::Status::TimedOut;
+      hit.reason = entry["reason"].get<std::string>() + " (a cached time-out)";
+      return hit;
+    }
+    return std::nullopt;
+  };
+
+  if (auto hit = read_cached()) return *hit;
+
+  // One process runs the command; the others wait for its result, until their own time is
+  // up (the command's timeout and a second, or the deadline).
+  cache_store::EntryLock lock(path + ".lock");
+  if (lock.opened() && !lock.try_lock()) {
+    auto wait_until = Clock::now() + std::max(request.timeout, std::chrono::milliseconds(0)) +
+                      std::chrono::seconds(1);
+    if (deadline_) wait_until = std::min(wait_until, *deadline_);
+    auto pause = std::chrono::milliseconds(5);
+    bool locked = false;
+    while (!locked) {
+      if (int sig = interrupted_by_signal()) {
+        CommandResult r;
+        r.status = CommandResult::Status::NotRun;
+        r.reason = request.argv.front() + ": not started, lcrules was interrupted (signal " + std::to_string(sig) + ")";
+        return r;
       }
+      const auto now = Clock::now();
+      if (now >= wait_until) {
+        CommandResult r;
+        r.status = CommandResult::Status::TimedOut;
+        r.resolved_path = found.path;
+        r.reason = "timed out waiting for another lcrules running the same command";
+        return r;
+      }
+      auto nap = std::min<Clock::duration>(pause, wait_until - now);
+      timespec ts{0, static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(nap).count())};
+      ::nanosleep(&ts, nullptr);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+      locked = lock.try_lock();
     }
   }
+  // Whoever held the lock may have written the entry since it was first read.
+  if (lock.opened()) {
+    if (auto hit = read_cached()) return *hit;
+  }
 
+  const auto allowed = allowed_now();
   CommandResult result = inner_.run(request);
-  if (result.status != CommandResult::Status::Exited) return result;
+  // A result cut short by a signal is not an answer; a time-out of a command that never
+  // started (no binary run: the deadline had passed) says nothing about the command.
+  if (interrupted_by_signal()) return result;
+  const bool timed_out = result.status == CommandResult::Status::TimedOut && !result.resolved_path.empty();
+  if (result.status != CommandResult::Status::Exited && !(timed_out && timeout_ttl > 0)) return result;
   nlohmann::json entry = {{"key", key},
-                          {"created_unix", now},
-                          {"status", "exited"},
-                          {"exit_code", result.exit_code},
-                          {"out", result.out},
-                          {"err", result.err},
+                          {"created_unix", unix_now()},
                           {"resolved_path", result.resolved_path}};
+  if (timed_out) {
+    entry["status"] = "timed-out";
+    entry["allowed_ms"] = static_cast<std::int64_t>(allowed.count());
+    entry["reason"] = result.reason;
+  } else {
+    entry["status"] = "exited";
+    entry["exit_code"] = result.exit_code;
+    entry["out"] = result.out;
+    entry["err"] = result.err;
+  }
   std::string text;
   try {
     text = entry.dump();

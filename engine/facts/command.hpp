@@ -68,15 +68,25 @@ class ProcessExecutor final : public CommandExecutor {
   std::optional<std::chrono::steady_clock::time_point> deadline_;
 };
 
+// How long a command's time-out is remembered in the cache (at most its cache_ttl).
+inline constexpr std::chrono::seconds kCachedTimeoutTtl{60};
+
 // A cache of results across runs, in front of another executor. Only requests with a
 // cache_ttl are cached. Entries live under `dir`, written atomically (temp file + rename),
 // keyed by argv, the resolved binary's path and mtime, the declared environment variables
 // and what `extra_key` returns (the kubeconfig files' identities). `extra_key` is called
 // once, when the first cacheable command runs: most evaluations run none, and then pay
 // nothing for it. A corrupt entry is ignored.
+//
+// A time-out is remembered too, for kCachedTimeoutTtl, and given to a request that would
+// allow the command no more than about as long (1 s more) as the run that timed out. One
+// process runs a missing entry's command at a time: it holds an flock on ENTRY.lock beside
+// the entry while it runs; the others wait for it (until their own time runs out, bounded
+// by `deadline`), then read its result.
 class CachingExecutor final : public CommandExecutor {
  public:
-  CachingExecutor(CommandExecutor& inner, std::string dir, std::function<std::string()> extra_key);
+  CachingExecutor(CommandExecutor& inner, std::string dir, std::function<std::string()> extra_key,
+                  std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
   CommandResult run(const CommandRequest& request) override;
 
  private:
@@ -84,6 +94,7 @@ class CachingExecutor final : public CommandExecutor {
   std::string dir_;
   std::function<std::string()> extra_key_;
   std::optional<std::string> extra_key_value_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
 };
 
 // The one-shot subcommands' signals: SIGTERM, SIGINT and SIGHUP are recorded, and kill the

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# What happens to the commands rules run when lcrules is stopped (docs/hardening.md,
-# "Processes"):
+# What happens to the commands rules run when lcrules is stopped, and to concurrent runs
+# of one slow command (docs/hardening.md, "Processes"):
 #   sigterm, sigint, sighup  the signal during a command: the command's process group is
 #                            killed, lcrules exits 128+N, prints nothing, caches nothing
 #   sigkill                  SIGKILL of lcrules: the command dies with it (Linux)
+#   stampede                 20 concurrent evals on a cold cache run the slow command once
 #
 #   scenarios.sh LCRULES_BINARY SCENARIO
 set -u
@@ -96,6 +97,19 @@ sigkill)
   kill -KILL "$pid"
   wait "$pid"
   gone_soon "$tool" || fail "the command (pid $tool) outlived lcrules killed by SIGKILL"
+  ;;
+stampede)
+  pids=()
+  for i in $(seq 20); do
+    SLOW_TOOL_SECONDS=2 lcrules --deadline 60 >"$sandbox/out.$i" 2>"$sandbox/err.$i" &
+    pids+=($!)
+  done
+  for i in $(seq 20); do
+    wait "${pids[$((i - 1))]}" || fail "eval $i exited $? ($(cat "$sandbox/err.$i"))"
+    grep -q '^somewhere: slow' "$sandbox/out.$i" || fail "eval $i answered: $(cat "$sandbox/out.$i")"
+  done
+  runs=$(wc -l <"$sandbox/runs.log")
+  [ "$runs" = 1 ] || fail "20 concurrent evals ran the command $runs times, expected once"
   ;;
 *)
   echo "unknown scenario $scenario"

@@ -1,4 +1,5 @@
-// ProcessExecutor, resolve_executable and NoExecExecutor against small shell scripts.
+// ProcessExecutor, resolve_executable and NoExecExecutor against small shell scripts;
+// CachingExecutor's cached time-outs and its lock against concurrent runs.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -319,4 +321,115 @@ TEST_CASE("NoExecExecutor runs nothing", "[command]") {
   CommandResult r = executor.run(request);
   CHECK(r.status == Status::NotRun);
   CHECK(r.reason == "commands are disabled (--no-exec)");
+}
+
+namespace {
+
+// Returns a canned result after a delay, counting runs (from several threads).
+struct SlowStub final : lcrules::CommandExecutor {
+  CommandResult canned;
+  std::chrono::milliseconds delay{0};
+  std::atomic<int> calls{0};
+  CommandResult run(const CommandRequest&) override {
+    ++calls;
+    std::this_thread::sleep_for(delay);
+    return canned;
+  }
+};
+
+CommandRequest cacheable(const std::string& tool, std::chrono::milliseconds timeout = 1000ms) {
+  CommandRequest r;
+  r.argv = {tool};
+  r.timeout = timeout;
+  r.cache_ttl = 600s;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a time-out is cached for a while, shown as such, for requests that would not wait longer",
+          "[command][cache]") {
+  TempDir dir;
+  const std::string tool = dir.script("tool", "exit 0\n");
+  const std::string cache = (dir.path() / "cache").string();
+  SlowStub stub;
+  stub.canned.status = Status::TimedOut;
+  stub.canned.reason = "timed out after 1s";
+  stub.canned.resolved_path = tool;
+  lcrules::CachingExecutor cached(stub, cache, [] { return std::string(); });
+
+  CHECK_FALSE(cached.run(cacheable(tool)).from_cache);
+  CommandResult again = cached.run(cacheable(tool));
+  CHECK(stub.calls == 1);
+  CHECK(again.status == Status::TimedOut);
+  CHECK(again.from_cache);
+  CHECK(again.reason == "timed out after 1s (a cached time-out)");
+  // Within the second of slack: still the cached time-out.
+  CHECK(cached.run(cacheable(tool, 1800ms)).from_cache);
+  CHECK(stub.calls == 1);
+  // A request that would let the command run much longer runs it again.
+  CHECK_FALSE(cached.run(cacheable(tool, 5000ms)).from_cache);
+  CHECK(stub.calls == 2);
+  // A deadline that leaves the command less time than that uses it, whatever the timeout.
+  lcrules::CachingExecutor bounded(stub, cache, [] { return std::string(); },
+                                   std::chrono::steady_clock::now() + 500ms);
+  CHECK(bounded.run(cacheable(tool, 5000ms)).from_cache);
+  CHECK(stub.calls == 2);
+}
+
+TEST_CASE("concurrent misses of one cache entry run the command once", "[command][cache]") {
+  TempDir dir;
+  const std::string tool = dir.script("tool", "exit 0\n");
+  const std::string cache = (dir.path() / "cache").string();
+  SlowStub stub;
+  stub.canned.status = Status::Exited;
+  stub.canned.exit_code = 0;
+  stub.canned.out = "ok\n";
+  stub.canned.resolved_path = tool;
+  stub.delay = 400ms;
+  // One executor per thread, as one per process: only the lock file is shared.
+  constexpr int kRuns = 4;
+  std::vector<CommandResult> results(kRuns);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRuns; ++i) {
+    threads.emplace_back([&, i] {
+      lcrules::CachingExecutor cached(stub, cache, [] { return std::string(); });
+      results[static_cast<std::size_t>(i)] = cached.run(cacheable(tool));
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(stub.calls == 1);
+  int from_cache = 0;
+  for (const auto& r : results) {
+    CHECK(r.status == Status::Exited);
+    CHECK(r.out == "ok\n");
+    from_cache += r.from_cache ? 1 : 0;
+  }
+  CHECK(from_cache == kRuns - 1);
+}
+
+TEST_CASE("a wait for another's run of the command ends at the deadline", "[command][cache]") {
+  TempDir dir;
+  const std::string tool = dir.script("tool", "exit 0\n");
+  const std::string cache = (dir.path() / "cache").string();
+  SlowStub stub;
+  stub.canned.status = Status::Exited;
+  stub.canned.exit_code = 0;
+  stub.canned.resolved_path = tool;
+  stub.delay = 1500ms;
+  std::thread holder([&] {
+    lcrules::CachingExecutor cached(stub, cache, [] { return std::string(); });
+    cached.run(cacheable(tool, 5000ms));
+  });
+  while (stub.calls == 0) std::this_thread::sleep_for(5ms);
+  lcrules::CachingExecutor waiting(stub, cache, [] { return std::string(); },
+                                   std::chrono::steady_clock::now() + 200ms);
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult r = waiting.run(cacheable(tool, 5000ms));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  holder.join();
+  CHECK(r.status == Status::TimedOut);
+  CHECK(r.reason == "timed out waiting for another lcrules running the same command");
+  CHECK(waited < 1200ms);
+  CHECK(stub.calls == 1);
 }
