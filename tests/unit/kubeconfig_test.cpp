@@ -314,6 +314,68 @@ TEST_CASE("merge: current-context, first definition wins, CA paths (fixed expect
   CHECK(absent.context_extensions.empty());
 }
 
+TEST_CASE("merge: the first file's context, cluster and user win, each on its own (no kubectl)",
+          "[kubeconfig]") {
+  TempDir tmp;
+  // Each of the three is defined in both files, differently; `other`, defined in the second
+  // file only, uses the cluster and the user both files define.
+  const std::string first = tmp.write("first", R"(contexts:
+- name: ctx
+  context: {cluster: k, user: u, namespace: ns-first}
+clusters:
+- name: k
+  cluster: {server: "https://first.example:6443"}
+users:
+- name: u
+  user:
+    exec: {command: first-plugin, apiVersion: client.authentication.k8s.io/v1beta1}
+)");
+  const std::string second = tmp.write("second", R"(contexts:
+- name: ctx
+  context: {cluster: k-second, user: u-second, namespace: ns-second}
+- name: other
+  context: {cluster: k, user: u}
+clusters:
+- name: k
+  cluster: {server: "https://second.example:6443"}
+- name: k-second
+  cluster: {server: "https://k-second.example:6443"}
+users:
+- name: u
+  user:
+    exec: {command: second-plugin, apiVersion: client.authentication.k8s.io/v1beta1}
+- name: u-second
+  user:
+    exec: {command: u-second-plugin, apiVersion: client.authentication.k8s.io/v1beta1}
+)");
+  const Kubeconfig kc = Kubeconfig::load({first, second});
+  // The context: the first file's definition, with the cluster and user it names.
+  const KubeContext ctx = kc.resolve("ctx");
+  CHECK(ctx.file == std::optional<std::string>(first));
+  CHECK(ctx.cluster_ref == std::optional<std::string>("k"));
+  CHECK(ctx.user == std::optional<std::string>("u"));
+  CHECK(ctx.namespace_ == std::optional<std::string>("ns-first"));
+  CHECK(ctx.server == std::optional<std::string>("https://first.example:6443"));
+  CHECK(ctx.user_exec_command == std::optional<std::string>("first-plugin"));
+  // The cluster and the user: the first file's, for a context of the second file too.
+  const KubeContext other = kc.resolve("other");
+  CHECK(other.file == std::optional<std::string>(second));
+  CHECK(other.server == std::optional<std::string>("https://first.example:6443"));
+  CHECK(other.user_exec_command == std::optional<std::string>("first-plugin"));
+  CHECK(kc.context_names() == std::vector<std::string>{"ctx", "other"});
+
+  // The other order: the second file's definitions win now.
+  const Kubeconfig swapped = Kubeconfig::load({second, first});
+  const KubeContext ctx2 = swapped.resolve("ctx");
+  CHECK(ctx2.file == std::optional<std::string>(second));
+  CHECK(ctx2.cluster_ref == std::optional<std::string>("k-second"));
+  CHECK(ctx2.namespace_ == std::optional<std::string>("ns-second"));
+  CHECK(ctx2.server == std::optional<std::string>("https://k-second.example:6443"));
+  CHECK(ctx2.user_exec_command == std::optional<std::string>("u-second-plugin"));
+  CHECK(swapped.resolve("other").server == std::optional<std::string>("https://second.example:6443"));
+  CHECK(swapped.resolve("other").user_exec_command == std::optional<std::string>("second-plugin"));
+}
+
 namespace {
 
 // Compares lcrules' view of `kubeconfig_env` with kubectl's (run in the current directory).
