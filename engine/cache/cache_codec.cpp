@@ -1,6 +1,7 @@
 #include "engine/cache/cache_codec.hpp"
 
 #include <sys/stat.h>
+#include <time.h>
 
 #include "engine/cache/cache_store.hpp"
 
@@ -12,6 +13,15 @@ std::optional<std::string> file_identity(const std::string& path) {
   return std::to_string(st.st_size) + " " + std::to_string(cache_store::mtime_ns(st)) + " " +
          std::to_string(cache_store::ctime_ns(st)) + " " + std::to_string(st.st_ino) + " " +
          std::to_string(st.st_dev);
+}
+
+bool recently_modified(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return true;
+  struct timespec now {};
+  if (::clock_gettime(CLOCK_REALTIME, &now) != 0) return true;
+  const std::int64_t now_ns = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  return now_ns - cache_store::mtime_ns(st) < kRacyWindowNs;
 }
 
 std::string binary_identity() {

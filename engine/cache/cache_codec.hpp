@@ -178,6 +178,17 @@ inline std::string_view unframe(std::string_view bytes, std::string_view magic, 
 // file's part of a cache key.
 std::optional<std::string> file_identity(const std::string& path);
 
+// File systems keep modification times in ticks (1 s on some, 2 s on FAT, kernel ticks on
+// others), so a file rewritten with the same size within one tick keeps its identity. As
+// git does for its index ("racy" entries), a cache entry is not stored for a file modified
+// less than kRacyWindowNs before now (or in the future): once a file's time is older than
+// that, any later rewrite gets a later time, so an entry stored then is never stale.
+inline constexpr std::int64_t kRacyWindowNs = 2'000'000'000;
+
+// Whether `path` was modified within the last kRacyWindowNs (or its time is in the future;
+// or it cannot be stat'ed): an entry that depends on it must not be stored.
+bool recently_modified(const std::string& path);
+
 // The running lcrules binary's size and modification time: entries of another build are
 // never read.
 std::string binary_identity();

@@ -72,7 +72,18 @@ Kubeconfig load(const std::vector<std::string>& files, bool must_exist, const st
     }
     spdlog::debug("kubeconfig cache entry {} not used: {}", path, why);
   }
+  // Checked before reading: a file that is not recent now cannot be rewritten unseen later
+  // (its next write gets a later time, hence another key).
+  bool recent = false;
+  for (const auto& f : files) {
+    if (!f.empty() && cache_codec::file_identity(f) && cache_codec::recently_modified(f)) recent = true;
+  }
   Kubeconfig kc = Kubeconfig::load(files, must_exist);  // a KubeconfigError is not cached
+  if (recent) {
+    spdlog::debug("kubeconfig not cached: a file was modified within the last {} s",
+                  cache_codec::kRacyWindowNs / 1'000'000'000);
+    return kc;
+  }
   const std::string entry = encode(kc, key);
   if (entry.size() <= kMaxEntrySize && cache_store::write_entry(path, entry)) {
     spdlog::debug("kubeconfig cached in {}", path);

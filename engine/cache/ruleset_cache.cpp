@@ -534,8 +534,15 @@ LoadResult load_with_cache(const std::vector<RuleFileRef>& files, const std::str
     }
     spdlog::debug("rule-set cache entry {} not used: {}", path, why);
   }
+  // Checked before reading: a file that is not recent now cannot be rewritten unseen later
+  // (its next write gets a later time, hence another key).
+  bool recent = false;
+  for (const auto& f : files) recent = recent || cache_codec::recently_modified(f.path);
   LoadResult loaded = load_rule_set(files);
-  if (loaded.rule_set && loaded.errors.empty()) {
+  if (recent) {
+    spdlog::debug("rule set not cached: a rule file was modified within the last {} s",
+                  cache_codec::kRacyWindowNs / 1'000'000'000);
+  } else if (loaded.rule_set && loaded.errors.empty()) {
     const std::string entry = encode(*loaded.rule_set, *key);
     // Best effort: a failed write costs the next run a load.
     if (!entry.empty() && entry.size() <= kMaxEntrySize && cache_store::write_entry(path, entry)) {

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <filesystem>
 #include <string>
@@ -23,6 +24,16 @@ namespace kubeconfig_cache = lcrules::kubeconfig_cache;
 namespace {
 
 std::string opt(const std::optional<std::string>& v) { return v ? "'" + *v + "'" : "-"; }
+
+// Dates `path` 10 s back: caches store no entry for a file modified within the last tick
+// (cache_codec::recently_modified).
+void settle(const std::string& path) {
+  struct timespec times[2];
+  REQUIRE(::clock_gettime(CLOCK_REALTIME, &times[0]) == 0);
+  times[0].tv_sec -= 10;
+  times[1] = times[0];
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+}
 
 // Everything a context resolves to, as text.
 std::string describe(const Kubeconfig& kc, const std::string& name) {
@@ -141,6 +152,7 @@ TEST_CASE("kubeconfig_cache::load reads its entry and follows edits", "[kubeconf
   TempDir dir;
   const std::string cache = dir / "cache";
   const std::string config = dir.write("config", kFirst);
+  settle(config);
   const std::vector<std::string> files = {config};
 
   const Kubeconfig first = kubeconfig_cache::load(files, false, cache);
@@ -160,6 +172,7 @@ TEST_CASE("kubeconfig_cache::load reads its entry and follows edits", "[kubeconf
 
   // Editing the file is seen, and replaces the entry.
   dir.write("config", std::string(kFirst) + "preferences: {}\n");
+  settle(config);
   const Kubeconfig edited = kubeconfig_cache::load(files, false, cache);
   CHECK(edited.current_context() == std::optional<std::string>("dev"));
   CHECK(std::distance(fs::directory_iterator(cache), fs::directory_iterator()) == 1);
