@@ -12,6 +12,7 @@
 
 #include "engine/facts/files.hpp"
 #include "engine/facts/paths.hpp"
+#include "engine/facts/yaml_merge.hpp"
 
 namespace lcrules {
 
@@ -90,10 +91,27 @@ PlainKind classify_plain(std::string_view s) {
 
 bool is_plain(const YAML::Node& n) { return n.Tag() == "?"; }
 
-// Reads the documents of one kubeconfig file with positions for errors.
+// Reads the documents of one kubeconfig file with positions for errors. Mappings are read
+// as kubectl reads them (go-yaml v2): a repeated key gives its last value, merge keys
+// (`<<: *base`) apply in document order (yaml_merge::Style::kGoYamlV2).
 class FileReader {
  public:
   explicit FileReader(std::string file) : file_(std::move(file)) {}
+
+  // The value of `key` in mapping `map`, undefined when absent.
+  YAML::Node get(const YAML::Node& map, const char* key) const { return find(entries(map), key); }
+
+  const yaml_merge::Entries& entries(const YAML::Node& map) const {
+    try {
+      return merger_.entries(map);
+    } catch (const yaml_merge::MergeError& e) {
+      fail_at(file_, e.mark, e.message);
+    }
+  }
+
+  static YAML::Node find(const yaml_merge::Entries& entries, const char* key) {
+    return yaml_merge::Merger::find(entries, key);
+  }
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
     fail_at(file_, at.Mark(), message);
@@ -101,7 +119,7 @@ class FileReader {
 
   // A string field: absent/null gives nullopt; a non-string value is an error (kubectl's too).
   std::optional<std::string> string_field(const YAML::Node& map, const char* key) const {
-    const YAML::Node v = map[key];
+    const YAML::Node v = get(map, key);
     if (!v.IsDefined() || v.IsNull()) return std::nullopt;
     if (!v.IsScalar()) fail(v, std::string(key) + " must be a string");
     const std::string& s = v.Scalar();
@@ -122,14 +140,14 @@ class FileReader {
 
   // A mapping field: absent/null gives an undefined-free empty node (IsDefined false).
   YAML::Node map_field(const YAML::Node& map, const char* key) const {
-    const YAML::Node v = map[key];
+    const YAML::Node v = get(map, key);
     if (!v.IsDefined() || v.IsNull()) return YAML::Node();
     if (!v.IsMap()) fail(v, std::string(key) + " must be a mapping");
     return v;
   }
 
   YAML::Node list_field(const YAML::Node& map, const char* key) const {
-    const YAML::Node v = map[key];
+    const YAML::Node v = get(map, key);
     if (!v.IsDefined() || v.IsNull()) return YAML::Node();
     if (!v.IsSequence()) fail(v, std::string(key) + " must be a list");
     return v;
@@ -145,13 +163,12 @@ class FileReader {
       if (!entry.IsMap()) fail(entry, "extension entry must be a mapping");
       const auto name = string_field(entry, "name");
       if (!name || name->empty()) continue;
-      const YAML::Node ext = entry["extension"];
+      const YAML::Node ext = get(entry, "extension");
       if (!ext.IsDefined() || !ext.IsMap()) continue;  // any JSON value is allowed there
-      for (const auto& kv : ext) {
-        if (!kv.first.IsScalar() || !kv.second.IsScalar()) continue;
-        if (is_plain(kv.second) && classify_plain(kv.second.Scalar()) == PlainKind::kNull) continue;
-        const std::string key = *name + "." + kv.first.Scalar();
-        out.emplace(key, kv.second.Scalar());
+      for (const auto& [k, v] : entries(ext)) {
+        if (!v.IsScalar()) continue;
+        if (is_plain(v) && classify_plain(v.Scalar()) == PlainKind::kNull) continue;
+        out.emplace(*name + "." + k, v.Scalar());
       }
     }
     return out;
@@ -182,6 +199,7 @@ class FileReader {
 
  private:
   std::string file_;
+  mutable yaml_merge::Merger merger_{yaml_merge::Style::kGoYamlV2};
 };
 
 std::string absolute_path(const std::string& path) {
@@ -400,7 +418,7 @@ void Kubeconfig::add_file(const std::string& file, const std::string& text) {
 
     // kubectl refuses any other kind ("Pod", "config"); an absent or empty kind is a Config.
     if (const auto kind = r.string_field(root, "kind"); kind && !kind->empty() && *kind != "Config")
-      r.fail(root["kind"], "kind is \"" + *kind + "\", not Config: this is not a kubeconfig");
+      r.fail(r.get(root, "kind"), "kind is \"" + *kind + "\", not Config: this is not a kubeconfig");
 
     const auto current = r.string_field(root, "current-context");
     if (!kc.current_context_ && current && !current->empty()) kc.current_context_ = current;

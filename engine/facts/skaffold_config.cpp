@@ -10,6 +10,7 @@
 #include <set>
 
 #include "engine/facts/files.hpp"
+#include "engine/facts/yaml_merge.hpp"
 
 namespace lcrules {
 
@@ -67,7 +68,7 @@ std::optional<std::string> bool_field(const std::string& file, const YAML::Node&
 // ~/.skaffold/config as Skaffold reads it, with Go's yaml.v3 into its config structs.
 class GlobalConfigReader {
  public:
-  using Entries = std::vector<std::pair<std::string, YAML::Node>>;
+  using Entries = yaml_merge::Entries;
 
   explicit GlobalConfigReader(const std::string& file) : file_(file) {}
 
@@ -83,7 +84,7 @@ class GlobalConfigReader {
     std::map<std::string, YAML::Mark> keys;
     for (const auto& kv : node) {
       const YAML::Node& key = kv.first;
-      if (key.IsScalar() && !is_merge_key(key)) {  // yaml.v3: the last merge key counts
+      if (key.IsScalar() && !yaml_merge::is_merge_key(key)) {  // yaml.v3: the last merge key counts
         const auto [it, inserted] = keys.emplace(key.Scalar(), key.Mark());
         if (!inserted) {
           fail_at(file_, key.Mark(),
@@ -99,13 +100,16 @@ class GlobalConfigReader {
   // The entries of a mapping as yaml.v3 decodes it into a struct: its own scalar keys, then
   // those its merge key (`<<: *a`, `<<: [*a, *b]`) brings that are not set yet (explicit
   // keys win, and earlier mappings of a merge list win over later ones).
-  Entries entries(const YAML::Node& map) { return entries(map, 0); }
+  Entries entries(const YAML::Node& map) {
+    try {
+      return merger_.entries(map);
+    } catch (const yaml_merge::MergeError& e) {
+      fail_at(file_, e.mark, e.message);
+    }
+  }
 
   static YAML::Node find(const Entries& entries, const std::string& key) {
-    for (const auto& [k, v] : entries) {
-      if (k == key) return v;
-    }
-    return YAML::Node(YAML::NodeType::Undefined);
+    return yaml_merge::Merger::find(entries, key);
   }
 
   // A boolean as yaml.v3 decodes it into Go's bool: plain true/True/TRUE, false/False/FALSE,
@@ -150,62 +154,9 @@ class GlobalConfigReader {
     return false;
   }
 
-  static bool is_merge_key(const YAML::Node& key) {
-    return key.IsScalar() && key.Scalar() == "<<" &&
-           (key.Tag() == "?" || key.Tag() == "tag:yaml.org,2002:merge");
-  }
-
-  Entries entries(const YAML::Node& map, int depth) {
-    auto& bucket = entries_[map.Mark().pos];
-    for (const auto& [node, done] : bucket) {
-      if (node.is(map)) return done;
-    }
-    for (const YAML::Node& open : open_) {
-      if (open.is(map)) fail_at(file_, map.Mark(), "a merge key (<<) brings in the mapping it is in");
-    }
-    if (depth > kMaxMergeDepth)
-      fail_at(file_, map.Mark(),
-              "merge keys (<<) nest too deeply (more than " + std::to_string(kMaxMergeDepth) + " levels)");
-    Entries out;
-    std::set<std::string> keys;
-    YAML::Node merge(YAML::NodeType::Undefined);
-    for (const auto& kv : map) {
-      if (is_merge_key(kv.first)) {
-        merge = kv.second;  // as yaml.v3, the last merge key of a mapping counts
-      } else if (kv.first.IsScalar()) {
-        out.emplace_back(kv.first.Scalar(), kv.second);
-        keys.insert(kv.first.Scalar());
-      }
-    }
-    if (merge.IsDefined()) {
-      open_.push_back(map);
-      auto add = [&](const YAML::Node& merged) {
-        if (!merged.IsMap()) fail_at(file_, merged.Mark(), kMergeNeedsMaps);
-        for (auto& [key, value] : entries(merged, depth + 1)) {
-          if (keys.insert(key).second) out.emplace_back(key, value);
-        }
-      };
-      if (merge.IsSequence()) {
-        for (const YAML::Node& item : merge) add(item);
-      } else if (merge.IsMap()) {
-        add(merge);
-      } else {
-        fail_at(file_, merge.Mark(), kMergeNeedsMaps);
-      }
-      open_.pop_back();
-    }
-    // Looked up again (the recursion above may have added to the table).
-    entries_[map.Mark().pos].emplace_back(map, out);
-    return out;
-  }
-
-  static constexpr int kMaxMergeDepth = 200;
-  static constexpr const char* kMergeNeedsMaps = "a merge key (<<) needs a mapping or a list of mappings";
-
   const std::string& file_;
   std::map<int, std::vector<YAML::Node>> seen_;                         // by position, then identity
-  std::map<int, std::vector<std::pair<YAML::Node, Entries>>> entries_;  // the same, merged entries
-  std::vector<YAML::Node> open_;  // mappings whose merge key is being followed
+  yaml_merge::Merger merger_{yaml_merge::Style::kGoYamlV3};
 };
 
 }  // namespace

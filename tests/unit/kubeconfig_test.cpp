@@ -874,3 +874,90 @@ TEST_CASE("parse_server_url reads servers as Go's url.Parse does", "[kubeconfig]
   // Escapes of non-ASCII bytes in a host are decoded; a query is not checked.
   check("https://h%C3%A9:8443?%zz", "https", "h\xc3\xa9", "8443");
 }
+
+// --- repeated keys and merge keys, as kubectl's YAML reader (go-yaml v2) resolves them ------
+
+namespace {
+
+// A repeated current-context and clusters, contexts and users built with merge keys.
+const char* kRepeatedAndMerged = R"(apiVersion: v1
+kind: Config
+current-context: first
+current-context: second
+base: &base
+  cluster: shared
+  namespace: base-ns
+  user: base-user
+other: &other {user: other-user, cluster: other}
+clusters:
+- name: shared
+  cluster: &shared {server: "https://10.0.0.1:6443"}
+- name: other
+  cluster:
+    <<: *shared
+    server: "https://10.0.0.2:6443"
+users:
+- name: base-user
+  user: {token: t}
+- name: other-user
+  user: {token: t}
+contexts:
+- name: first
+  context: {cluster: shared}
+- name: second
+  context:
+    namespace: explicit-before
+    <<: *base
+- name: third
+  context:
+    <<: *base
+    namespace: explicit-after
+- name: list
+  context:
+    <<: [*other, *base]
+- name: twice
+  context:
+    cluster: shared
+    cluster: other
+    <<: {namespace: one}
+    <<: {namespace: two}
+)";
+
+}  // namespace
+
+TEST_CASE("a repeated key gives its last value; merge keys apply in document order (no kubectl)",
+          "[kubeconfig]") {
+  const Kubeconfig kc = Kubeconfig::from_text("config", kRepeatedAndMerged);
+  CHECK(kc.current_context() == "second");
+  // A merge key replaces the keys written before it, not those after.
+  const KubeContext second = kc.resolve("second");
+  CHECK(second.cluster_ref == "shared");
+  CHECK(second.user == "base-user");
+  CHECK(second.namespace_ == "base-ns");
+  CHECK(second.server == "https://10.0.0.1:6443");
+  const KubeContext third = kc.resolve("third");
+  CHECK(third.namespace_ == "explicit-after");
+  CHECK(third.user == "base-user");
+  // In a merge list, earlier mappings win.
+  const KubeContext list = kc.resolve("list");
+  CHECK(list.cluster_ref == "other");
+  CHECK(list.user == "other-user");
+  CHECK(list.namespace_ == "base-ns");
+  CHECK(list.server == "https://10.0.0.2:6443");
+  // Every merge key applies, in order; a repeated key's last value counts.
+  const KubeContext twice = kc.resolve("twice");
+  CHECK(twice.cluster_ref == "other");
+  CHECK(twice.namespace_ == "two");
+
+  // A merge key must bring mappings; a mapping cannot merge itself.
+  CHECK_THROWS_WITH(Kubeconfig::from_text("bad", "contexts:\n- name: a\n  context:\n    <<: 3\n"),
+                    Catch::Contains("bad:4:9: error: a merge key (<<) needs a mapping or a list of mappings"));
+  CHECK_THROWS_WITH(Kubeconfig::from_text("bad", "contexts:\n- name: a\n  context: &c\n    <<: *c\n"),
+                    Catch::Contains("a merge key (<<) brings in the mapping it is in"));
+}
+
+TEST_CASE("kubectl agrees: repeated keys and merge keys", "[kubeconfig]") {
+  TempDir tmp;
+  const std::string file = tmp.write("config", kRepeatedAndMerged);
+  compare_with_kubectl(tmp, file);
+}
