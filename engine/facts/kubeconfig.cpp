@@ -20,6 +20,13 @@ namespace {
 
 // --- error helpers ----------------------------------------------------------------------
 
+// The most YAML nodes a kubeconfig may have (a context, its cluster and its user take some
+// 25): bounds the time and memory yaml-cpp takes (docs/performance.md, "Hostile input").
+constexpr std::size_t kMaxKubeconfigNodes = 100'000;
+// The largest kubeconfig read: yaml-cpp takes about 0.1 µs per byte of scalar text, so this
+// bounds the time of a file of long scalars the node cap does not catch.
+constexpr std::size_t kMaxKubeconfigSize = 4 * 1024 * 1024;
+
 [[noreturn]] void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& message) {
   throw KubeconfigError(files::yaml_error(ErrorKind::Kubeconfig, file, mark, message));
 }
@@ -385,10 +392,10 @@ Kubeconfig Kubeconfig::load(const std::vector<std::string>& files, bool must_exi
     if (file.empty()) continue;
     std::string text;
     int err = 0;
-    if (!files::read_whole(file, text, err)) {
+    if (!files::read_whole(file, text, err, kMaxKubeconfigSize)) {
       if (err == ENOENT && !must_exist) continue;
-      throw KubeconfigError(
-          Error::at(ErrorKind::Kubeconfig, file, 0, 0, "cannot read: " + files::read_error_text(err)));
+      throw KubeconfigError(Error::at(ErrorKind::Kubeconfig, file, 0, 0,
+                                      "cannot read: " + files::read_error_text(err, kMaxKubeconfigSize)));
     }
     kc.add_file(file, text);
   }
@@ -401,6 +408,8 @@ void Kubeconfig::add_file(const std::string& file, const std::string& text) {
 
   YAML::Node root;
   try {
+    if (const auto over = files::check_yaml_bounds(text, kMaxKubeconfigNodes))
+      fail_at(file, over->mark, over->message);
     root = YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {
     fail_at(file, e.mark,

@@ -18,12 +18,20 @@ namespace {
 
 constexpr const char* kFields[] = {"local-cluster", "kind-disable-load", "k3d-disable-load"};
 
+// Both files are small (only a few fields of the first document are read): larger ones are
+// refused, and the YAML nodes of the first document are bounded, which bounds the time and
+// memory yaml-cpp takes (docs/performance.md, "Hostile input").
+constexpr std::size_t kMaxFileSize = 1024 * 1024;
+constexpr std::size_t kMaxNodes = 100'000;
+
 [[noreturn]] void fail_at(const std::string& file, const YAML::Mark& mark, const std::string& message) {
   throw ConfigError(files::yaml_error(ErrorKind::SkaffoldConfig, file, mark, message));
 }
 
 YAML::Node parse(const std::string& file, const std::string& text) {
   try {
+    if (const auto over = files::check_yaml_bounds(text, kMaxNodes))
+      fail_at(file, over->mark, over->message);
     return YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {
     fail_at(file, e.mark,
@@ -165,10 +173,10 @@ SkaffoldGlobalConfig SkaffoldGlobalConfig::load(const std::string& path) {
   SkaffoldGlobalConfig cfg;
   std::string text;
   int err = 0;
-  if (!files::read_whole(path, text, err)) {
+  if (!files::read_whole(path, text, err, kMaxFileSize)) {
     if (err == ENOENT) return cfg;
-    throw ConfigError(
-        Error::at(ErrorKind::SkaffoldConfig, path, 0, 0, "cannot read: " + files::read_error_text(err)));
+    throw ConfigError(Error::at(ErrorKind::SkaffoldConfig, path, 0, 0,
+                                "cannot read: " + files::read_error_text(err, kMaxFileSize)));
   }
   const YAML::Node root = parse(path, text);
   try {
@@ -246,9 +254,9 @@ bool SkaffoldGlobalConfig::pattern_matches(const std::string& pattern, const std
 std::optional<std::string> read_skaffold_yaml_push(const std::string& path) {
   std::string text;
   int err = 0;
-  if (!files::read_whole(path, text, err))
-    throw ConfigError(
-        Error::at(ErrorKind::SkaffoldConfig, path, 0, 0, "cannot read: " + files::read_error_text(err)));
+  if (!files::read_whole(path, text, err, kMaxFileSize))
+    throw ConfigError(Error::at(ErrorKind::SkaffoldConfig, path, 0, 0,
+                                "cannot read: " + files::read_error_text(err, kMaxFileSize)));
   const YAML::Node root = parse(path, text);
   try {
     if (!root.IsDefined() || root.IsNull()) return std::nullopt;
