@@ -1,6 +1,9 @@
 #include "engine/cli/app.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "engine/facts/command.hpp"
@@ -27,6 +30,20 @@ std::optional<LoadedRules> load(const Engine& engine, const RuleSetOptions& opti
   return std::move(loaded.value());
 }
 
+// The answer went to std::cout: flushed here, so that a failed write (a full disk, a closed
+// standard output, a pipe whose reader is gone) is an error, not an exit 0 with nothing printed.
+int answer_written(int status) {
+  if (std::cout.good()) {  // else errno is still the failed write's
+    errno = 0;
+    std::cout.flush();
+    if (std::cout.good()) return status;
+  }
+  const int err = errno;
+  std::cerr << "lcrules: error: cannot write the answer: "
+            << (err != 0 ? std::strerror(err) : "the output stream failed") << "\n";
+  return kExitInput;
+}
+
 }  // namespace
 
 int run_eval(const Engine& engine, const EvalRequest& request, RuleSetOptions rules, bool json) {
@@ -40,7 +57,7 @@ int run_eval(const Engine& engine, const EvalRequest& request, RuleSetOptions ru
     return kExitInput;
   }
   std::cout << (json ? dump_json(result->json()) : result->text());
-  return kExitOk;
+  return answer_written(kExitOk);
 }
 
 int run_check(const Engine& engine, const std::vector<std::string>& paths, const RuleSetOptions& rules) {
@@ -60,7 +77,7 @@ int run_rules(const Engine& engine, const RuleSetOptions& rules, bool json) {
   const auto list = loaded->rules();
   if (interrupted()) return kExitInternal;  // main() turns it into 128 + N
   std::cout << (json ? dump_json(rules_json(list)) : rules_text(list));
-  return kExitOk;
+  return answer_written(kExitOk);
 }
 
 int run_facts(const Engine& engine, const EvalRequest& request, RuleSetOptions rules, bool json,
@@ -75,11 +92,11 @@ int run_facts(const Engine& engine, const EvalRequest& request, RuleSetOptions r
     return kExitInput;
   }
   std::cout << (json ? dump_json(facts_json(facts.value())) : facts_text(facts.value()));
-  return kExitOk;
+  return answer_written(kExitOk);
 }
 
 int run_tests(const TestOptions& options, const RuleSetOptions& rules) {
-  return static_cast<int>(run_rule_tests(options, rules, std::cout, std::cerr));
+  return answer_written(static_cast<int>(run_rule_tests(options, rules, std::cout, std::cerr)));
 }
 
 }  // namespace lcrules::cli
