@@ -7,7 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <time.h>
+
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 namespace lcrules::cache_store {
@@ -22,16 +26,52 @@ struct FdCloser {
   }
 };
 
+// Whether a folder may be created in `parent`: it is the caller's, or sticky (/tmp). Root
+// running with a user's HOME must not leave a root-owned ~/.cache in that user's home.
+bool may_create_in(const std::string& parent) {
+  struct stat st;
+  if (::stat(parent.c_str(), &st) != 0) return false;
+  return st.st_uid == ::geteuid() || (st.st_mode & S_ISVTX) != 0;
+}
+
 bool make_dirs(const std::string& dir) {
   if (dir.empty()) return false;
   std::size_t pos = 0;
+  std::string parent = dir.front() == '/' ? "/" : ".";
   for (;;) {
     pos = dir.find('/', pos + 1);
     std::string part = dir.substr(0, pos);
-    if (!part.empty() && ::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return false;
+    if (!part.empty()) {
+      struct stat st;
+      if (::lstat(part.c_str(), &st) != 0) {
+        if (errno != ENOENT || !may_create_in(parent)) return false;
+        if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return false;
+      }
+      parent = part;
+    }
     if (pos == std::string::npos) break;
   }
   return true;
+}
+
+// Removes this user's temporary entries (NAME.tmp.XXXXXX, left by a run killed while it
+// wrote an entry) older than a minute: a run still writing one is never that slow.
+void remove_stale_temporaries(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const std::int64_t minute_ago = static_cast<std::int64_t>(now.tv_sec - 60) * 1'000'000'000 + now.tv_nsec;
+  while (const struct dirent* e = ::readdir(d)) {
+    const char* tmp = std::strstr(e->d_name, ".tmp.");
+    if (tmp == nullptr || std::strlen(tmp) != std::strlen(".tmp.XXXXXX")) continue;
+    struct stat st;
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) continue;
+    if (mtime_ns(st) > minute_ago) continue;
+    ::unlinkat(::dirfd(d), e->d_name, 0);
+  }
+  ::closedir(d);
 }
 
 bool write_all(int fd, std::string_view data) {
@@ -65,7 +105,9 @@ bool usable_dir(const std::string& dir) {
   if (::lstat(dir.c_str(), &st) != 0 && (!make_dirs(dir) || ::lstat(dir.c_str(), &st) != 0)) return false;
   if (!S_ISDIR(st.st_mode)) return false;
   if (st.st_uid != ::geteuid()) return false;
-  return (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) return false;
+  remove_stale_temporaries(dir);
+  return true;
 }
 
 std::optional<std::string> read_entry(const std::string& path, std::size_t max_size) {

@@ -17,8 +17,11 @@ namespace lcrules::cache_store {
 // FNV-1a, 64 bits, as 16 hex digits: names entries after their key.
 std::string hash_name(std::string_view key);
 
-// Creates `dir` (mode 0700) if missing; true if it is a folder owned by this user and not
-// writable by group or others.
+// Creates `dir` (mode 0700) if missing, each missing folder only in a folder owned by this
+// user or sticky (/tmp): root running with a user's HOME creates no root-owned ~/.cache
+// there. True if it is a folder owned by this user and not writable by group or others;
+// then this user's temporary entries older than a minute (left by a run killed while it
+// wrote, see write_entry) are removed.
 bool usable_dir(const std::string& dir);
 
 // The entry at `path` if it is a regular file owned by this user and at most `max_size`
