@@ -539,8 +539,11 @@ int run(const Engine& engine, const ServeOptions& options) {
   for (auto& l : unix_listeners) l->start();
   for (auto& l : tcp_listeners) l->start();
 
-  // Evaluations may wait for a command, so more threads than cores keep the others answering.
-  const unsigned threads = std::max(4u, std::thread::hardware_concurrency());
+  // One I/O thread per core: more threads than cores make name-decided answers wait for the
+  // scheduler (p99 at 8 connections 4-6 ms with 4 threads on 2 cores, 0.4-1.1 ms with 2;
+  // docs/performance.md). A request whose rules run a command holds its thread meanwhile;
+  // identical concurrent commands run once and results are cached.
+  const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
