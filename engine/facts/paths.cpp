@@ -35,12 +35,26 @@ std::string clean(std::string_view path) {
   return out;
 }
 
+// How many ".." components a cleaned relative path starts with ("../../a": 2); clean()
+// leaves ".." only at the start of a path.
+std::size_t leading_parents(const std::string& p) {
+  std::size_t n = 0;
+  for (std::size_t i = 0;
+       i + 2 <= p.size() && p.compare(i, 2, "..") == 0 && (i + 2 == p.size() || p[i + 2] == '/'); i += 3) {
+    ++n;
+  }
+  return n;
+}
+
 bool inside(std::string_view path, std::string_view base) {
   const std::string p = clean(path);
   const std::string b = clean(base);
   if ((p.front() == '/') != (b.front() == '/')) return false;
   if (b == "/") return true;
-  if (b == ".") return p.front() != '/' && p.rfind("..", 0) != 0;
+  // Relative paths: one that climbs more or fewer folders than the base is never inside it
+  // ("..a" climbs none, "../../a" is not inside "..").
+  if (p.front() != '/' && leading_parents(p) != leading_parents(b)) return false;
+  if (b == ".") return true;
   if (p.size() < b.size() || p.compare(0, b.size(), b) != 0) return false;
   return p.size() == b.size() || p[b.size()] == '/';
 }

@@ -110,14 +110,11 @@ TEST_CASE("paths::inside: an empty path or folder is `.`", "[paths]") {
 }
 
 // Names that merely start with two dots are ordinary names, and a path that climbs further
-// than the folder does is not inside it. paths::inside gets both wrong today (it takes any
-// cleaned path starting with ".." as climbing out of ".", and compares ".." folders as
-// plain prefixes); these checks fail until it is fixed, then this test must lose its
-// [!shouldfail] tag.
-TEST_CASE("paths::inside: a name starting with .. is inside .", "[paths][!shouldfail]") {
+// than the folder does is not inside it.
+TEST_CASE("paths::inside: a name starting with .. is inside .", "[paths]") {
   CHECK(inside("..a/b", "."));
 }
 
-TEST_CASE("paths::inside: ../../a is not inside ..", "[paths][!shouldfail]") {
+TEST_CASE("paths::inside: ../../a is not inside ..", "[paths]") {
   CHECK_FALSE(inside("../../a", ".."));
 }
