@@ -3,11 +3,14 @@
 # build the example of docs/api.md (the same as tests/install/consumer/) against it with
 # find_package(lcrules) and with pkg-config, run both in a sandbox, and compare what they
 # print with what the installed `lcrules eval -o json` prints.
-#   usage: consumer.sh BUILD_DIR SOURCE_DIR [CXX]
+#   usage: consumer.sh BUILD_DIR SOURCE_DIR [CXX [FLAGS]]
+# FLAGS: compiler and linker flags a consumer of this build needs besides the package's
+# (the sanitizers, when the build is sanitized).
 set -eu
 build_dir=$1
 source_dir=$2
 cxx=${3:-c++}
+flags=${4:-}
 doc=$source_dir/docs/api.md
 consumer=$source_dir/tests/install/consumer
 
@@ -69,12 +72,12 @@ run() {  # run NAME PROGRAM: runs a build of the example and compares its output
 
 # With the CMake package.
 cmake -S "$src" -B "$scratch/build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_COMPILER="$cxx" \
-  -DCMAKE_BUILD_TYPE=Release >"$scratch/configure.log" 2>&1 || { cat "$scratch/configure.log"; fail "configure"; }
+  -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_BUILD_TYPE=Release >"$scratch/configure.log" 2>&1 || { cat "$scratch/configure.log"; fail "configure"; }
 cmake --build "$scratch/build" -j1 >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log"; fail "build"; }
 run find_package "$scratch/build/classify"
 
 # With pkg-config.
 pkg_flags=$(PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --cflags --libs lcrules) || fail "pkg-config lcrules"
 # shellcheck disable=SC2086 # the flags are words
-"$cxx" -std=c++20 -O1 "$src/main.cpp" -o "$scratch/classify-pc" $pkg_flags || fail "g++ with pkg-config: $pkg_flags"
+"$cxx" -std=c++20 -O1 $flags "$src/main.cpp" -o "$scratch/classify-pc" $pkg_flags || fail "g++ with pkg-config: $pkg_flags"
 run pkg-config "$scratch/classify-pc"
