@@ -174,6 +174,10 @@ print(s.recv(100).decode(errors="replace").split("\r\n")[0])' "$sock")
   [ "$reply" = "HTTP/1.1 400 Bad Request" ] || fail "malformed HTTP answered '$reply'"
   [ "$(status_of /healthz)" = 200 ] || fail "the server stopped answering after bad requests"
   get /metrics | /usr/bin/python3 "$here/check_metrics.py" || fail "/metrics is not valid Prometheus text"
+  # Prometheus' own checker too, where it is installed (CI installs it: package prometheus).
+  if command -v promtool >/dev/null; then
+    get /metrics | promtool check metrics || fail "promtool check metrics failed"
+  fi
   stop_server
   ;;
 *)
