@@ -252,8 +252,14 @@ std::shared_ptr<const Kubeconfig> read_kubeconfig(const Environment& env, const 
   if (req.no_cache) return std::make_shared<const Kubeconfig>(Kubeconfig::load(files, must_exist));
   std::string key = kubeconfig_cache::key_of(files, must_exist);
   if (auto known = memo.get(key)) return known;
-  auto read = std::make_shared<const Kubeconfig>(kubeconfig_cache::load(files, must_exist, env.cache_dir()));
-  memo.put(std::move(key), read);
+  auto read =
+      std::make_shared<const Kubeconfig>(kubeconfig_cache::load(files, must_exist, env.cache_dir(), &key));
+  // As for the cache on disk: a file modified just now may be rewritten within the same
+  // timestamp tick without changing its identity, so it is not remembered yet.
+  const bool recent = std::any_of(files.begin(), files.end(), [](const std::string& f) {
+    return !f.empty() && cache_codec::file_identity(f) && cache_codec::recently_modified(f);
+  });
+  if (!recent) memo.put(std::move(key), read);
   return read;
 }
 
@@ -305,7 +311,9 @@ Result<Prepared> prepare(const Environment& env, const EvalRequest& req,
     auto config = skaffold_memo.get(identity);
     if (!config) {
       config = std::make_shared<const SkaffoldGlobalConfig>(SkaffoldGlobalConfig::load(path));
-      skaffold_memo.put(std::move(identity), config);
+      // A missing file is remembered as missing; one modified just now is not remembered yet.
+      const bool exists = cache_codec::file_identity(path).has_value();
+      if (!exists || !cache_codec::recently_modified(path)) skaffold_memo.put(std::move(identity), config);
     }
     return config->resolve(context);
   };

@@ -57,12 +57,13 @@ std::optional<Kubeconfig> decode(std::string_view bytes, const std::string_view*
   return std::nullopt;
 }
 
-Kubeconfig load(const std::vector<std::string>& files, bool must_exist, const std::string& dir) {
+Kubeconfig load(const std::vector<std::string>& files, bool must_exist, const std::string& dir,
+                const std::string* known_key) {
   if (!cache_store::usable_dir(dir)) return Kubeconfig::load(files, must_exist);
   std::string names = must_exist ? "1\n" : "0\n";
   for (const auto& f : files) names += f + "\n";
   const std::string path = dir + "/kubeconfig-" + cache_store::hash_name(names) + ".bin";
-  const std::string key = key_of(files, must_exist);
+  const std::string key = known_key ? *known_key : key_of(files, must_exist);
   if (auto bytes = cache_store::read_entry(path, kMaxEntrySize)) {
     std::string why;
     const std::string_view k(key);

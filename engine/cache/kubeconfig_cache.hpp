@@ -28,6 +28,8 @@ std::optional<Kubeconfig> decode(std::string_view bytes, const std::string_view*
 // Kubeconfig::load(files, must_exist), through the entry under `dir` for these files.
 // Throws KubeconfigError as load() does; failing to read or write the cache only costs a
 // load.
-Kubeconfig load(const std::vector<std::string>& files, bool must_exist, const std::string& dir);
+// `key`: key_of(files, must_exist) when the caller has already worked it out.
+Kubeconfig load(const std::vector<std::string>& files, bool must_exist, const std::string& dir,
+                const std::string* key = nullptr);
 
 }  // namespace lcrules::kubeconfig_cache
