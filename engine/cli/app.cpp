@@ -1,12 +1,22 @@
 #include "engine/cli/app.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <iterator>
 
+#include "engine/cli/diff.hpp"
 #include "engine/facts/command.hpp"
+#include "lcrules/format.hpp"
 
 namespace lcrules::cli {
 namespace {
@@ -44,7 +54,182 @@ int answer_written(int status) {
   return kExitInput;
 }
 
+// --- lcrules fmt --------------------------------------------------------------------------
+
+constexpr std::size_t kMaxRuleFileSize = 64 * 1024 * 1024;  // as the loader reads rule files
+constexpr const char* kStdinName = "<stdin>";
+
+void file_error(const std::string& file, const std::string& message) {
+  std::cerr << file << ": error: " << message << "\n";
+}
+
+// The whole of a regular file (or a device); false with the error printed.
+bool read_file(const std::string& path, std::string& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    file_error(path, std::string("cannot read: ") + std::strerror(errno));
+    return false;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+    file_error(path, S_ISDIR(st.st_mode) ? "cannot read: Is a directory" : "cannot read: not a regular file");
+    ::close(fd);
+    return false;
+  }
+  out.clear();
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      file_error(path, std::string("cannot read: ") + std::strerror(errno));
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > kMaxRuleFileSize) {
+      file_error(path, "cannot read: larger than 64 MiB");
+      ::close(fd);
+      return false;
+    }
+  }
+  ::close(fd);
+  return true;
+}
+
+// Replaces the file at `path` with `text` as one step: a temporary file in the same folder
+// (mode and, where allowed, owner of the original), written and synced, then renamed over
+// it. A link is followed: the file it points at is replaced. False with the error printed;
+// the original is then unchanged.
+bool replace_file(const std::string& path, const std::string& text) {
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) {
+    file_error(path, std::string("cannot write: ") + std::strerror(errno));
+    return false;
+  }
+  const std::string real = resolved;
+  std::free(resolved);
+  struct stat st {};
+  if (::stat(real.c_str(), &st) != 0) {
+    file_error(path, std::string("cannot write: ") + std::strerror(errno));
+    return false;
+  }
+  const std::filesystem::path target(real);
+  std::string tmp = (target.parent_path() / ("." + target.filename().string() + ".fmt-XXXXXX")).string();
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) {
+    file_error(path, std::string("cannot write: ") + std::strerror(errno) + " (creating a file in " +
+                         target.parent_path().string() + "); the file is unchanged");
+    return false;
+  }
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    file_error(path,
+               std::string("cannot write: ") + std::strerror(err) + " (" + what + "); the file is unchanged");
+    return false;
+  };
+  if (::fchmod(fd, st.st_mode & 07777) != 0) return fail("setting its mode");
+  if (st.st_uid != ::geteuid() || st.st_gid != ::getegid()) (void)::fchown(fd, st.st_uid, st.st_gid);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("writing");
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) return fail("syncing");
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    file_error(path, std::string("cannot write: ") + std::strerror(err) + "; the file is unchanged");
+    return false;
+  }
+  if (::rename(tmp.c_str(), real.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    file_error(path,
+               std::string("cannot write: ") + std::strerror(err) + " (renaming); the file is unchanged");
+    return false;
+  }
+  return true;
+}
+
+// The files to format: each file given, and the *.rules files of each folder, sorted.
+std::vector<std::string> fmt_targets(const std::vector<std::string>& paths, bool& ok) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (p == "-" || !fs::is_directory(p, ec)) {
+      out.push_back(p);
+      continue;
+    }
+    std::vector<std::string> files;
+    for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code ec2;
+      if (it->path().extension() == ".rules" && it->is_regular_file(ec2))
+        files.push_back(it->path().string());
+    }
+    if (ec) {
+      file_error(p, "cannot list folder: " + ec.message());
+      ok = false;
+      continue;
+    }
+    std::sort(files.begin(), files.end());
+    out.insert(out.end(), files.begin(), files.end());
+  }
+  return out;
+}
+
 }  // namespace
+
+int run_fmt(const FmtOptions& options) {
+  bool ok = true;
+  bool changes = false;
+  const std::vector<std::string> targets =
+      fmt_targets(options.paths.empty() ? std::vector<std::string>{"-"} : options.paths, ok);
+  for (const auto& target : targets) {
+    const bool from_stdin = target == "-";
+    const std::string name = from_stdin ? kStdinName : target;
+    std::string text;
+    if (from_stdin) {
+      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+      if (std::cin.bad()) {
+        file_error(name, std::string("cannot read: ") + std::strerror(errno));
+        ok = false;
+        continue;
+      }
+    } else if (!read_file(target, text)) {
+      ok = false;
+      continue;
+    }
+    auto formatted = format_rules(text, name);
+    if (!formatted) {
+      print_errors(formatted.errors());
+      ok = false;
+      continue;
+    }
+    const std::string& result = formatted.value();
+    if (from_stdin && !options.check && !options.diff) {
+      std::cout << result;
+      continue;
+    }
+    if (result == text) continue;
+    changes = true;
+    if (options.diff) {
+      std::cout << unified_diff(text, result, name + "\t(original)", name + "\t(formatted)");
+    } else if (options.check) {
+      std::cout << name << "\n";
+    } else if (!replace_file(target, result)) {
+      ok = false;
+    }
+  }
+  const int status = answer_written(!ok ? kExitInput : options.check && changes ? kExitNo : kExitOk);
+  return status;
+}
 
 int run_eval(const Engine& engine, const EvalRequest& request, RuleSetOptions rules, bool json) {
   rules.use_cache = !request.no_cache;

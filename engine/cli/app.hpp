@@ -23,4 +23,12 @@ int run_facts(const Engine& engine, const EvalRequest& request, RuleSetOptions r
               bool run_commands);
 int run_tests(const TestOptions& options, const RuleSetOptions& rules);
 
+// `lcrules fmt` (docs/cli.md).
+struct FmtOptions {
+  std::vector<std::string> paths;  // files and folders; none or "-": stdin to stdout
+  bool check = false;              // write nothing, list what would change, exit 1 if anything would
+  bool diff = false;               // write nothing, print a unified diff of what would change
+};
+int run_fmt(const FmtOptions& options);
+
 }  // namespace lcrules::cli

@@ -1,13 +1,13 @@
-// The `lcrules` command line: eval, check, rules, facts, test.
+// The `lcrules` command line: eval, check, rules, facts, test, fmt, serve.
 #include <sys/stat.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 #include <string>
-#include <iostream>
 
 #include "engine/cli/app.hpp"
 #include "engine/facts/command.hpp"
@@ -110,6 +110,13 @@ int main(int argc, char** argv) {
   test->add_flag("--coverage", test_opts.coverage, "List rules that no test saw match and decide a field");
   add_output(test);
 
+  FmtOptions fmt_opts;
+  auto* fmt =
+      app.add_subcommand("fmt", "Rewrite rule files in the canonical layout (no path: stdin to stdout)");
+  fmt->add_option("paths", fmt_opts.paths, "Rule files, or folders (their *.rules files); - for stdin");
+  fmt->add_flag("--check", fmt_opts.check, "Write nothing; list the files that would change (exit 1 if any)");
+  fmt->add_flag("--diff", fmt_opts.diff, "Write nothing; print the changes as a unified diff");
+
   serve::ServeOptions serve_opts;
   std::string log_level = "info";
   auto* serve = app.add_subcommand(
@@ -175,6 +182,8 @@ int main(int argc, char** argv) {
       status = run_rules(engine, rule_opts, output == "json");
     } else if (*facts) {
       status = run_facts(engine, eval_opts, rule_opts, output == "json", run_commands);
+    } else if (*fmt) {
+      status = run_fmt(fmt_opts);
     } else if (*test) {
       test_opts.json = output == "json";
       status = run_tests(test_opts, rule_opts);
