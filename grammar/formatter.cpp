@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "grammar/ast_dump.hpp"
 #include "grammar/grammar.hpp"
 #include "grammar/parser.hpp"
 
@@ -719,7 +720,19 @@ FormatResult format_rules_text(std::string_view text, const std::string& path) {
     std::vector<Token> toks = lex(text);
     place(toks, st);
     Printer printer(text, std::move(toks), st);
-    result.text = printer.print();
+    std::string formatted = printer.print();
+    // The formatted text must define exactly the rules of the original: checked here, so
+    // that a bug of the printer can never rewrite a file into other rules.
+    ParseResult again = parse_rules(formatted, path);
+    if (!again.file || ast::dump(*again.file) != ast::dump(*parsed.file)) {
+      result.error = Diagnostic{ast::Location{path, 0, 0, 0},
+                                "internal error: the formatted text would not define the same rules "
+                                "(the file is left as it is; please report this)",
+                                {},
+                                0};
+      return result;
+    }
+    result.text = std::move(formatted);
   } catch (const std::bad_alloc&) {
     result.error = Diagnostic{ast::Location{path, 0, 0, 0}, "out of memory while formatting", {}, 0};
   } catch (const std::exception& e) {

@@ -11,7 +11,7 @@ Result<std::string> format_rules(std::string_view text, const std::string& file_
   if (r.error) {
     const Diagnostic& d = *r.error;
     Error e = Error::at(ErrorKind::RuleFiles, d.loc.file, d.loc.line, d.loc.column, d.message);
-    e.text = format(d);
+    if (d.loc.line > 0) e.text = format(d);  // else "FILE: error: MESSAGE"
     return e;
   }
   return std::move(*r.text);

@@ -13,6 +13,10 @@
 #   env         optional VAR=value lines to export (same replacements as args)
 #   setup       optional bash script run in the sandbox before lcrules (chmod, touch, ...);
 #               $LCRULES runs the binary as the case does (to warm a cache, say)
+#   stdin       optional: given to lcrules on its standard input
+#   after       optional bash script run in the sandbox HOME after lcrules (PATH=/usr/bin:/bin, to
+#               look at the files it wrote); its output, stdout and stderr, is compared with
+#               the golden `after.out`
 #   stdout, stderr, exit   expected output and exit status (sandbox paths written as $HOME, $REPO)
 #   commands    the expected log of the commands run, one line each (`NAME ARGS...`). A case
 #               without this file must run no command at all: its log must stay empty.
@@ -99,8 +103,14 @@ if [ -f "$case_dir/setup" ]; then
 fi
 
 touch "$sandbox/commands.log"
-(cd "$sandbox" && env -i "${env_vars[@]}" "$binary" "${args[@]}" >"$sandbox/out" 2>"$sandbox/err")
+stdin=/dev/stdin
+[ -f "$case_dir/stdin" ] && stdin="$case_dir/stdin"
+(cd "$sandbox" && env -i "${env_vars[@]}" "$binary" "${args[@]}" <"$stdin" >"$sandbox/out" 2>"$sandbox/err")
 status=$?
+if [ -f "$case_dir/after" ]; then
+  (cd "$home" && env -i HOME="$home" PATH=/usr/bin:/bin CASE="$case_dir" bash "$case_dir/after") \
+    >"$sandbox/after.out" 2>&1
+fi
 
 # Sandbox paths become $HOME/$REPO/$SANDBOX; command durations vary from run to run.
 normalise() {
@@ -113,6 +123,7 @@ if [ "$mode" != --check ] && [ "${LCRULES_UPDATE_GOLDEN:-}" = 1 ]; then
   normalise "$sandbox/out" >"$case_dir/stdout"
   normalise "$sandbox/err" >"$case_dir/stderr"
   echo "$status" >"$case_dir/exit"
+  [ -f "$case_dir/after" ] && normalise "$sandbox/after.out" >"$case_dir/after.out"
   if [ -f "$case_dir/commands" ] || [ -s "$sandbox/commands.log" ]; then
     normalise "$sandbox/commands.log" >"$case_dir/commands"
   fi
@@ -130,6 +141,9 @@ if [ -f "$case_dir/commands" ]; then
   compare "$case_dir/commands" "$sandbox/commands.log" "commands run"
 else
   compare /dev/null "$sandbox/commands.log" "commands run (none: the case has no commands file)"
+fi
+if [ -f "$case_dir/after" ]; then
+  compare "$case_dir/after.out" "$sandbox/after.out" "files after the run (the case's after script)"
 fi
 expected_status=$(cat "$case_dir/exit")
 if [ "$status" != "$expected_status" ]; then
