@@ -18,7 +18,7 @@ namespace {
 // Bump when the encoding changes. The binary's size and modification time are in the key
 // too, so a rebuilt lcrules never reads an entry of an older build; this number keeps
 // entries apart when they are equal by chance.
-constexpr std::uint64_t kFormat = 5;
+constexpr std::uint64_t kFormat = 6;
 constexpr std::string_view kMagic{"lcrules-ruleset\n", 16};
 
 // Condition nodes and interpolations nest; a rule set nested deeper than this is not cached
@@ -51,7 +51,7 @@ static_assert(sizeof(void*) != 8 || sizeof(CompiledCommand) == 296,
 static_assert(sizeof(void*) != 8 || sizeof(ConditionNode) == 248,
               "ConditionNode changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(CompiledSet) == 104, "CompiledSet changed: update ruleset_cache");
-static_assert(sizeof(void*) != 8 || sizeof(CompiledRule) == 264,
+static_assert(sizeof(void*) != 8 || sizeof(CompiledRule) == 272,
               "CompiledRule changed: update ruleset_cache");
 static_assert(sizeof(void*) != 8 || sizeof(docpath::PathStep) == 48,
               "docpath::PathStep changed: update ruleset_cache");
@@ -232,6 +232,8 @@ class Writer : public cache_codec::ByteWriter {
     }
     templates(r.notes, 0);
     u32(r.field_mask);
+    u32(r.reads_mask);
+    u32(r.rank);
     u64(r.file_index);
     u64(r.position);
     count(r.changed_by.size());
@@ -445,6 +447,8 @@ class Reader : public cache_codec::ByteReader {
     }
     templates(r.notes, 0);
     r.field_mask = u32();
+    r.reads_mask = u32();
+    r.rank = u32();
     r.file_index = static_cast<std::size_t>(u64());
     r.position = static_cast<std::size_t>(u64());
     r.changed_by.resize(count(4));

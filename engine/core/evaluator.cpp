@@ -45,16 +45,17 @@ class DecisionAssembly {
     d.context = in.context.name;
     if (in.context.in_kubeconfig) d.kubeconfig_cluster = in.context.cluster_ref;
     if (!in.context.in_kubeconfig) recorder_.context_not_in_kubeconfig(in.context.name);
-    RulePerField decided_by{};
-    std::uint32_t decided = 0;
     // The checker orders the active rules by stage first: identify, then policy. Finding
     // the first policy rule by bisection spares reading the stage of every identify rule
     // skipped below (each CompiledRule is several cache lines).
     const auto identify_end =
         std::partition_point(rules_.active.begin(), rules_.active.end(),
                              [](const CompiledRule* r) { return r->stage == ast::Stage::Identify; });
+    // Identify rules run in priority order, so a field decided already was decided by a
+    // better rule.
+    Owners identify;
     auto it = rules_.active.begin();
-    for (; it != identify_end && decided != kAllFields; ++it) apply_rule(**it, d, decided, decided_by);
+    for (; it != identify_end && identify.decided != kAllFields; ++it) apply_rule(**it, d, identify, false);
     // Once every field is decided only rules that set no field (notes) can still matter.
     for (; it != identify_end; ++it) {
       const CompiledRule& rule = **it;
@@ -62,38 +63,60 @@ class DecisionAssembly {
         recorder_.rule_not_reached();
         continue;
       }
-      apply_rule(rule, d, decided, decided_by);
+      apply_rule(rule, d, identify, false);
     }
-    recorder_.identify_decision(d, decided_by);
+    recorder_.identify_decision(d, identify.by);
     if (it != rules_.active.end()) {
-      // Stage policy reads the identify decision and may replace any field of it.
+      // Stage policy may replace any field. Its rules run in dependency order (every rule
+      // that sets a field before the rules that read it), and each reads the decision as
+      // the rules before it left it; the rule first in priority order still wins a field.
       facts_.snapshot_decision(d);
-      RulePerField policy_by{};
-      std::uint32_t policy_decided = 0;
+      Owners policy;
+      setters_ = &identify.by;
       for (; it != rules_.active.end(); ++it) {
-        apply_rule(**it, d, policy_decided, policy_by);
+        if (apply_rule(**it, d, policy, true)) facts_.snapshot_decision(d);
       }
-      recorder_.policy_decision(d, policy_by);
+      recorder_.policy_decision(d, policy.by);
     }
     return d;
   }
 
  private:
-  void apply_rule(const CompiledRule& rule, Decision& d, std::uint32_t& decided, RulePerField& decided_by) {
-    RuleTraceRecorder trace = recorder_.begin_rule(rule);
-    if (rule.field_mask != 0 && (rule.field_mask & ~decided) == 0) {
-      trace.skipped(rule);
-      return;
+  // Who decided each field in one stage: the rule's rank (its place in priority order).
+  struct Owners {
+    std::uint32_t decided = 0;
+    std::array<std::uint32_t, kFieldCount> rank{};
+    RulePerField by{};
+    // The decided fields whose rule ranks before `r`.
+    std::uint32_t before(std::uint32_t r) const {
+      std::uint32_t mask = 0;
+      for (std::size_t f = 0; f < kFieldCount; ++f) {
+        if ((decided & (1u << f)) && rank[f] < r) mask |= 1u << f;
+      }
+      return mask;
     }
+  };
+
+  // Applies one rule; true when it set a field. `by_rank`: fields are taken only from
+  // rules of worse rank (stage policy, whose evaluation order is not priority order).
+  bool apply_rule(const CompiledRule& rule, Decision& d, Owners& owners, bool by_rank) {
+    RuleTraceRecorder trace = recorder_.begin_rule(rule);
+    const std::uint32_t taken = by_rank ? owners.before(rule.rank) : owners.decided;
+    if (rule.field_mask != 0 && (rule.field_mask & ~taken) == 0) {
+      trace.skipped(rule);
+      return false;
+    }
+    if (trace.on() && rule.reads_mask != 0) record_reads(rule, d, owners, trace);
     facts_.clear_captures();
     commands_.set_rule(rule);
     const bool matched = !rule.when || (trace.on() ? conditions_.eval(*rule.when, trace.condition_checks())
                                                    : conditions_.holds(*rule.when));
     trace.outcome(matched);
-    if (!matched) return;
+    if (!matched) return false;
+    bool changed = false;
     for (const auto& set : rule.sets) {
       const std::uint32_t bit = field_bit(set.field);
-      if (decided & bit) {
+      if (taken & bit) {
         trace.lost(set.field);
         continue;
       }
@@ -102,8 +125,12 @@ class DecisionAssembly {
         trace.value_not_set(set.field, missing);
         continue;
       }
-      decided |= bit;
-      decided_by[static_cast<std::size_t>(set.field)] = &rule;
+      const auto f = static_cast<std::size_t>(set.field);
+      if (by_rank && (owners.decided & bit)) trace.replaced(set.field, owners.by[f]);
+      owners.decided |= bit;
+      owners.rank[f] = rule.rank;
+      owners.by[f] = &rule;
+      changed = true;
       trace.decided(set.field);
     }
     for (const auto& note : rule.notes) {
@@ -114,6 +141,17 @@ class DecisionAssembly {
       } else {
         trace.note_not_set(missing);
       }
+    }
+    return changed;
+  }
+
+  // Explaining: the decision fields a policy rule reads, their values and who set them.
+  void record_reads(const CompiledRule& rule, const Decision& d, const Owners& policy,
+                    RuleTraceRecorder& trace) {
+    for (std::size_t f = 0; f < kFieldCount; ++f) {
+      if (!(rule.reads_mask & (1u << f))) continue;
+      const CompiledRule* by = policy.by[f] ? policy.by[f] : (setters_ ? (*setters_)[f] : nullptr);
+      trace.read(static_cast<Field>(f), d, by);
     }
   }
 
@@ -172,6 +210,7 @@ class DecisionAssembly {
   StringTestEvaluator tests_;
   CommandPredicates commands_;
   ConditionEvaluator conditions_;
+  const RulePerField* setters_ = nullptr;  // stage policy: who decided each field in stage identify
 };
 
 using Kind = ConditionNode::Kind;

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/ruleset.hpp"
 #include "engine/facts/command.hpp"
 #include "engine/facts/kubeconfig.hpp"
-#include "engine/core/ruleset.hpp"
 #include "lcrules/decision.hpp"
 
 namespace lcrules {
@@ -46,6 +46,15 @@ struct Explanation {
     std::vector<Field> lost;                // fields it set but a higher-priority rule had decided
     std::vector<std::string> unset_values;  // "cluster_name: fact cluster.server.port is not set"
     std::vector<std::string> notes;
+    // Stage policy: the decision fields the rule read, as the rules before it left them,
+    // and the fields it took over from a policy rule of lower priority evaluated before it.
+    struct FieldRef {
+      Field field = Field::Cluster;
+      std::string value;                   // JSON text; empty for `replaced`
+      const CompiledRule* rule = nullptr;  // who set it (null: the default)
+    };
+    std::vector<FieldRef> reads;
+    std::vector<FieldRef> replaced;
   };
   struct FieldTrace {
     Field field = Field::Cluster;

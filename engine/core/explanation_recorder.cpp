@@ -245,6 +245,10 @@ void RuleTraceRecorder::add_note_not_set(const std::string& missing) {
   trace_->unset_values.push_back("note: " + missing + " is not set");
 }
 
+void RuleTraceRecorder::add_read(Field f, const Decision& d, const CompiledRule* by) {
+  trace_->reads.push_back({f, value_text(d, f), by});
+}
+
 // --- ExplanationRecorder -------------------------------------------------------------
 
 void ExplanationRecorder::add_context_not_in_kubeconfig(const std::string& context) {

@@ -207,12 +207,21 @@ class RuleTraceRecorder {
   void note_not_set(const std::string& missing) {
     if (trace_) add_note_not_set(missing);
   }
+  // Stage policy: the rule reads decision.F, whose value `by` set (null: the default).
+  void read(Field f, const Decision& d, const CompiledRule* by) {
+    if (trace_) add_read(f, d, by);
+  }
+  // Stage policy: the rule took `f` over from `by`, a rule of lower priority run before it.
+  void replaced(Field f, const CompiledRule* by) {
+    if (trace_) trace_->replaced.push_back({f, {}, by});
+  }
 
  private:
   void add_skipped(const CompiledRule& rule);
   void add_outcome(bool matched);
   void add_value_not_set(Field f, const std::string& missing);
   void add_note_not_set(const std::string& missing);
+  void add_read(Field f, const Decision& d, const CompiledRule* by);
 
   Explanation::RuleTrace* trace_ = nullptr;
   CheckRecorder::Checks checks_;

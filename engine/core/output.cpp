@@ -126,9 +126,18 @@ std::string render_text(const Decision& d, const Explanation* ex) {
       out += "      not evaluated: every field it sets (" + fields_text(t.lost) + ") was already decided\n";
       continue;
     }
+    for (const auto& r : t.reads) {
+      out += "      reads decision." + std::string(field_name(r.field)) + " = " + r.value +
+             (r.rule ? " (set by " + r.rule->name + ")" : std::string(" (the default: no rule set it)")) +
+             "\n";
+    }
     for (const auto& c : t.checks)
       out += std::string(c.held ? "      held: " : "      failed: ") + c.text + "\n";
     if (!t.decided.empty()) out += "      decided: " + fields_text(t.decided) + "\n";
+    for (const auto& r : t.replaced) {
+      out += "      replaced " + std::string(field_name(r.field)) + " set by " + r.rule->name +
+             " (lower priority, evaluated before it)\n";
+    }
     if (!t.lost.empty()) out += "      lost to higher-priority rules: " + fields_text(t.lost) + "\n";
     for (const auto& u : t.unset_values) out += "      not set: " + u + "\n";
     for (const auto& n : t.notes) out += "      note: " + n + "\n";
@@ -197,6 +206,21 @@ nlohmann::ordered_json explanation_json(const Explanation& ex) {
     item["lost"] = field_list(t.lost);
     item["unset"] = t.unset_values;
     item["notes"] = t.notes;
+    if (!t.reads.empty()) {
+      json reads = json::array();
+      for (const auto& r : t.reads) {
+        reads.push_back({{"field", field_name(r.field)},
+                         {"value", json::parse(r.value, nullptr, false)},
+                         {"set_by", r.rule ? json(r.rule->name) : json(nullptr)}});
+      }
+      item["reads"] = std::move(reads);
+    }
+    if (!t.replaced.empty()) {
+      json replaced = json::array();
+      for (const auto& r : t.replaced)
+        replaced.push_back({{"field", field_name(r.field)}, {"rule", r.rule->name}});
+      item["replaced"] = std::move(replaced);
+    }
     rules.push_back(std::move(item));
   }
   json commands = json::array();

@@ -164,6 +164,12 @@ struct CompiledRule {
   std::vector<CompiledSet> sets;
   std::vector<CompiledTemplate> notes;
   std::uint32_t field_mask = 0;
+  // Policy rules: the decision fields the rule reads (decision.F anywhere in it).
+  std::uint32_t reads_mask = 0;
+  // The rule's place among the rules of its stage in priority order (0 first): the rule
+  // of better (lower) rank wins a field. Policy rules are evaluated in dependency order,
+  // which can differ from it.
+  std::uint32_t rank = 0;
   std::size_t file_index = 0;             // load order of the defining file
   std::size_t position = 0;               // order inside that file
   std::vector<ast::Location> changed_by;  // overrides applied, in order
