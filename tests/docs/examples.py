@@ -13,6 +13,11 @@
         comments and spacing aside. For a test file (BLOCK ends in .yaml): every test of
         BLOCK must equal the test of that name in SOURCE, and every other top-level key of
         BLOCK must equal SOURCE's.
+
+    examples.py prose PAGE RULES_JSON
+        A shipped rule the prose of PAGE names with its priority, "`NAME` (N)" or
+        "`NAME` (priority N)", must have that priority in RULES_JSON (`lcrules rules -o
+        json`), and exist.
 """
 import difflib
 import os
@@ -98,6 +103,30 @@ def excerpt(block_path, source):
     return 1 if problems else 0
 
 
+def prose(page, rules_json):
+    import json
+    priorities = {r["name"]: r["priority"] for r in json.load(open(rules_json, encoding="utf-8"))}
+    problems = 0
+    in_block = False
+    for lnum, line in enumerate(open(page, encoding="utf-8"), 1):
+        if line.startswith("```"):
+            in_block = not in_block
+            continue
+        if in_block:
+            continue
+        for m in re.finditer(r"`([A-Za-z_][A-Za-z0-9_.-]*)` \((?:priority )?(-?\d+)\)", line):
+            name, said = m.group(1), int(m.group(2))
+            if name not in priorities:
+                print(f"{page}:{lnum}: the prose names rule '{name}' (priority {said}), which no shipped rule is")
+                problems += 1
+            elif priorities[name] != said:
+                print(f"{page}:{lnum}: the prose gives rule '{name}' priority {said}; it has {priorities[name]}")
+                problems += 1
+    return 1 if problems else 0
+
+
+if sys.argv[1] == "prose":
+    sys.exit(prose(sys.argv[2], sys.argv[3]))
 if sys.argv[1] == "compare":
     sys.exit(compare(sys.argv[2], sys.argv[3]))
 if sys.argv[1] == "excerpt":

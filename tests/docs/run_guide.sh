@@ -32,7 +32,9 @@
 #   found in PATH as written (tests/docs/examples.py), and a ```rules block must also load
 #   by itself.
 # With --strict (docs/language.md, testing.md, rules-files.md), every block must be one of
-# the above or be marked a fragment: a page cannot show an example no test runs.
+# the above or be marked a fragment: a page cannot show an example no test runs. And a
+# shipped rule its prose names with a priority, "`kind` (700)" or "`kind` (priority 700)",
+# must exist and have that priority.
 #
 # PATH: the commands' shell has PATH=$SANDBOX/bin:/usr/bin:/bin (a guide pipes into sed,
 # head, curl...), but `lcrules` there is a wrapper that runs the binary with PATH set to an
@@ -201,4 +203,13 @@ while IFS= read -r line || [ -n "$line" ]; do
       fi ;;
   esac
 done <"$guide"
+if [ -n "$strict" ]; then
+  if in_sandbox "lcrules rules -o json --no-user-rules"; then
+    /usr/bin/python3 "$examples" prose "$guide" "$sandbox/output" || fail=1
+  else
+    echo "$guide: \`lcrules rules -o json\` failed:"
+    cat "$sandbox/output"
+    fail=1
+  fi
+fi
 exit $fail
