@@ -15,8 +15,8 @@
         BLOCK must equal SOURCE's.
 
     examples.py prose PAGE RULES_JSON
-        A shipped rule the prose of PAGE names with its priority, "`NAME` (N)" or
-        "`NAME` (priority N)", must have that priority in RULES_JSON (`lcrules rules -o
+        A shipped rule the prose of PAGE names with its priority, "`NAME` (N)",
+        "`NAME` (priority N)" or a table row "| `NAME` | N |", must have that priority in RULES_JSON (`lcrules rules -o
         json`), and exist.
 """
 import difflib
@@ -114,7 +114,9 @@ def prose(page, rules_json):
             continue
         if in_block:
             continue
-        for m in re.finditer(r"`([A-Za-z_][A-Za-z0-9_.-]*)` \((?:priority )?(-?\d+)\)", line):
+        found = list(re.finditer(r"`([A-Za-z_][A-Za-z0-9_.-]*)` \((?:priority )?(-?\d+)\)", line))
+        found += list(re.finditer(r"^\| `([A-Za-z_][A-Za-z0-9_.-]*)` \| (-?\d+) \|", line))
+        for m in found:
             name, said = m.group(1), int(m.group(2))
             if name not in priorities:
                 print(f"{page}:{lnum}: the prose names rule '{name}' (priority {said}), which no shipped rule is")

@@ -33,8 +33,8 @@
 #   by itself.
 # With --strict (docs/language.md, testing.md, rules-files.md), every block must be one of
 # the above or be marked a fragment: a page cannot show an example no test runs. And a
-# shipped rule its prose names with a priority, "`kind` (700)" or "`kind` (priority 700)",
-# must exist and have that priority.
+# shipped rule its prose names with a priority, "`kind` (700)", "`kind` (priority 700)" or
+# a table row "| `kind` | 700 |", must exist and have that priority.
 #
 # PATH: the commands' shell has PATH=$SANDBOX/bin:/usr/bin:/bin (a guide pipes into sed,
 # head, curl...), but `lcrules` there is a wrapper that runs the binary with PATH set to an
