@@ -31,7 +31,7 @@
 #   block shows part of PATH; its items (rules) or its tests and keys (a test file) must be
 #   found in PATH as written (tests/docs/examples.py), and a ```rules block must also load
 #   by itself.
-# With --strict (docs/language.md, testing.md, rules-files.md), every block must be one of
+# With --strict (docs/custom-rules.md, language.md, testing.md, rules-files.md), every block must be one of
 # the above or be marked a fragment: a page cannot show an example no test runs. And a
 # shipped rule its prose names with a priority, "`kind` (700)", "`kind` (priority 700)" or
 # a table row "| `kind` | 700 |", must exist and have that priority.
