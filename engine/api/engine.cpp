@@ -102,7 +102,8 @@ const Decision& Evaluation::decision() const { return data_->decision; }
 bool Evaluation::explained() const { return data_->explanation.has_value(); }
 
 nlohmann::ordered_json Evaluation::json() const {
-  return decision_json(data_->decision, data_->explanation ? &*data_->explanation : nullptr);
+  return with_api_version(
+      decision_json(data_->decision, data_->explanation ? &*data_->explanation : nullptr));
 }
 
 std::string Evaluation::text() const {
@@ -411,8 +412,15 @@ Result<std::vector<Fact>> Engine::facts(const LoadedRules& rules, const EvalRequ
 
 // --- Rendering of rules and facts ---------------------------------------------------------
 
+nlohmann::ordered_json with_api_version(nlohmann::ordered_json j) {
+  if (!j.is_object() || j.contains("apiVersion")) return j;
+  nlohmann::ordered_json out = {{"apiVersion", kApiVersion}};
+  for (auto& [key, value] : j.items()) out[key] = std::move(value);
+  return out;
+}
+
 std::string dump_json(const nlohmann::ordered_json& j) {
-  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  return with_api_version(j).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 nlohmann::ordered_json rules_json(const std::vector<RuleInfo>& rules) {

@@ -388,12 +388,12 @@ WatchEvent Service::watch_event(const WatchRequest& watch) {
                          {{"code", "no_rules"},
                           {"message", status.last_errors.empty() ? "no rule set has loaded yet"
                                                                  : status.last_errors.front().text}}}};
-    return {"error", error.dump(-1, ' ', false, json::error_handler_t::replace)};
+    return {"error", with_api_version(error).dump(-1, ' ', false, json::error_handler_t::replace)};
   }
   auto result = engine_.evaluate(*rules, req);
   if (!result) {
     const json error = {{"error", error_object(result.errors().front())}};
-    return {"error", error.dump(-1, ' ', false, json::error_handler_t::replace)};
+    return {"error", with_api_version(error).dump(-1, ' ', false, json::error_handler_t::replace)};
   }
   return {"decision", result->json().dump(-1, ' ', false, json::error_handler_t::replace)};
 }

@@ -963,7 +963,7 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
     for (const auto* rule : uncovered)
       unc.push_back({{"name", rule->name}, {"file", rule->loc.file}, {"line", rule->loc.line}});
     json out = {{"tests", tests}, {"passed", passed}, {"failed", failed}, {"uncovered", unc}};
-    report << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    report << dump_json(out);
   } else {
     std::string text;
     for (const auto& r : results) {

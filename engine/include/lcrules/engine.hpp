@@ -117,7 +117,7 @@ class Evaluation {
   explicit Evaluation(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
   const Decision& decision() const;
   bool explained() const;
-  nlohmann::ordered_json json() const;  // exactly the object `lcrules eval -o json` prints
+  nlohmann::ordered_json json() const;  // exactly the object `lcrules eval -o json` prints (apiVersion first)
   std::string text() const;             // what `lcrules eval` prints
 
  private:
@@ -183,7 +183,17 @@ std::string rules_text(const std::vector<RuleInfo>& rules);
 nlohmann::ordered_json facts_json(const std::vector<Fact>& facts);
 std::string facts_text(const std::vector<Fact>& facts);
 
-// Pretty-printed JSON as the command line prints it (two spaces, a final newline).
+// The version of the JSON lcrules writes (docs/cli.md, "JSON contracts"): every top-level
+// JSON object carries it as "apiVersion". Keys are only ever added under one version; a
+// key's meaning or type changes only with a new version.
+inline constexpr const char* kApiVersion = "lcrules/v1";
+
+// `j` with "apiVersion": kApiVersion as its first key when it is an object that has none;
+// anything else (an array such as `lcrules rules -o json`) unchanged.
+nlohmann::ordered_json with_api_version(nlohmann::ordered_json j);
+
+// Pretty-printed JSON as the command line prints it (two spaces, a final newline), a
+// top-level object with its "apiVersion" (with_api_version).
 std::string dump_json(const nlohmann::ordered_json& j);
 
 // Process-wide allocator settings for a program that loads rule sets (docs/performance.md,
