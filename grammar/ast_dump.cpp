@@ -202,6 +202,11 @@ class Dumper {
     out += "list " + l.name;
     templs(l.items);
   }
+  // An item this dump does not know yet compiles, and dumps as nothing more than its kind.
+  template <typename T>
+  void item(const T& /*unused*/) {
+    out += "item";
+  }
 };
 
 }  // namespace

@@ -40,6 +40,7 @@
 #include "engine/serve/limits.hpp"
 #include "engine/serve/request.hpp"
 #include "engine/serve/service.hpp"
+#include "grammar/formatter.hpp"
 #include "grammar/parser.hpp"
 
 namespace lcrules::fuzz {
@@ -165,21 +166,44 @@ inline std::vector<std::string> split_files(std::string_view data) {
   return out;
 }
 
+// What a compiled rule is, apart from where it is written.
+inline std::string rule_summary(const CompiledRule& r) {
+  std::string out = r.name + " " + std::to_string(r.priority) + " " +
+                    std::to_string(static_cast<int>(r.stage)) + " " + r.description + " " +
+                    (r.timeout_seconds ? std::to_string(*r.timeout_seconds) : "-") + " " +
+                    std::to_string(r.field_mask) + " " + std::to_string(r.sets.size()) + " " +
+                    std::to_string(r.notes.size()) + " " + (r.when ? "when" : "always") + " " +
+                    std::to_string(r.changed_by.size()) + (r.disabled_by ? " disabled" : "");
+  for (const auto& n : r.notes) out += " note:" + n.spelling;
+  return out;
+}
+
 // Rules: parse every part, check the parsed ones together, and evaluate a set that
 // checks against a few contexts, with and without an explanation (the same decision
-// either way), rendering the explanation as text and JSON.
+// either way), rendering the explanation as text and JSON. Every part that parses is
+// also formatted (`lcrules fmt`): formatting succeeds, is idempotent, and a set that
+// checks formats to one that checks to the same rules and decides the same.
 inline void rules_one_input(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   std::vector<ast::File> files;
+  std::vector<ast::File> formatted_files;
   std::size_t index = 0;
   for (auto& text : split_files(input)) {
-    ParseResult parsed = parse_rules(std::move(text), "fuzz" + std::to_string(index++) + ".rules");
+    const std::string name = "fuzz" + std::to_string(index++) + ".rules";
+    ParseResult parsed = parse_rules(text, name);
     require(parsed.file.has_value() != parsed.error.has_value(), "parse gives a file or an error");
     if (parsed.error) {
       (void)format(*parsed.error);
       continue;
     }
     files.push_back(std::move(*parsed.file));
+    FormatResult once = format_rules_text(text, name);
+    require(once.text.has_value(), "a file that parses formats (to the same syntax tree)");
+    FormatResult twice = format_rules_text(*once.text, name);
+    require(twice.text.has_value() && *twice.text == *once.text, "formatting is idempotent");
+    ParseResult reparsed = parse_rules(*once.text, name);
+    require(reparsed.file.has_value(), "a formatted file parses");
+    formatted_files.push_back(std::move(*reparsed.file));
   }
   CheckResult checked = check_rule_files(files);
   {
@@ -198,6 +222,14 @@ inline void rules_one_input(const std::uint8_t* data, std::size_t size) {
   if (!checked.errors.empty()) return;
   for (const auto* rule : checked.rule_set.active)
     require(rule != nullptr && !rule->disabled_by, "active rules");
+  CheckResult formatted = check_rule_files(std::move(formatted_files));
+  require(formatted.errors.empty(), "formatted files check");
+  require(formatted.rule_set.rules.size() == checked.rule_set.rules.size() &&
+              formatted.rule_set.active.size() == checked.rule_set.active.size(),
+          "formatted files: the same rules");
+  for (std::size_t i = 0; i < checked.rule_set.rules.size(); ++i)
+    require(rule_summary(formatted.rule_set.rules[i]) == rule_summary(checked.rule_set.rules[i]),
+            "formatted files: the same rules");
 
   CannedExecutor executor;
   for (const KubeContext& context : fuzz_contexts()) {
@@ -218,6 +250,7 @@ inline void rules_one_input(const std::uint8_t* data, std::size_t size) {
     in.probe_cluster = true;
     in.executor = &executor;
     const Decision plain = evaluate(checked.rule_set, in);
+    require(same_decision(plain, evaluate(formatted.rule_set, in)), "formatted files decide the same");
     Explanation ex;
     const Decision explained = evaluate(checked.rule_set, in, &ex);
     require(same_decision(plain, explained), "the explanation does not change the decision");
