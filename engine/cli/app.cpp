@@ -14,6 +14,8 @@
 #include <iostream>
 #include <iterator>
 
+#include <CLI/Version.hpp>
+
 #include "engine/cli/diff.hpp"
 #include "engine/facts/command.hpp"
 #include "lcrules/format.hpp"
@@ -184,6 +186,13 @@ std::vector<std::string> fmt_targets(const std::vector<std::string>& paths, bool
   return out;
 }
 
+// The engine's build information and the command line's own library.
+BuildInfo cli_build_info() {
+  BuildInfo info = build_info();
+  info.libraries.emplace_back("CLI11", CLI11_VERSION);
+  return info;
+}
+
 }  // namespace
 
 int run_fmt(const FmtOptions& options) {
@@ -282,6 +291,13 @@ int run_facts(const Engine& engine, const EvalRequest& request, RuleSetOptions r
 
 int run_tests(const TestOptions& options, const RuleSetOptions& rules) {
   return answer_written(static_cast<int>(run_rule_tests(options, rules, std::cout, std::cerr)));
+}
+
+std::string version_text() { return build_info_text(cli_build_info()); }
+
+int run_version(bool json) {
+  std::cout << (json ? dump_json(build_info_json(cli_build_info())) : version_text());
+  return answer_written(kExitOk);
 }
 
 }  // namespace lcrules::cli

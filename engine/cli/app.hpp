@@ -7,6 +7,7 @@
 
 #include "lcrules/engine.hpp"
 #include "lcrules/testing.hpp"
+#include "lcrules/version.hpp"
 
 namespace lcrules::cli {
 
@@ -22,6 +23,9 @@ int run_rules(const Engine& engine, const RuleSetOptions& rules, bool json);
 int run_facts(const Engine& engine, const EvalRequest& request, RuleSetOptions rules, bool json,
               bool run_commands);
 int run_tests(const TestOptions& options, const RuleSetOptions& rules);
+// `lcrules version [-o json]`; `lcrules --version` prints version_text().
+int run_version(bool json);
+std::string version_text();
 
 // `lcrules fmt` (docs/cli.md).
 struct FmtOptions {

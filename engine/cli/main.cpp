@@ -16,9 +16,6 @@
 #ifndef LCRULES_SOURCE_RULES_DIR
 #define LCRULES_SOURCE_RULES_DIR ""
 #endif
-#ifndef LCRULES_VERSION
-#define LCRULES_VERSION "0"
-#endif
 
 namespace {
 
@@ -39,7 +36,14 @@ int main(int argc, char** argv) {
   configure_allocator();
   CLI::App app{
       "lcrules: is the cluster behind a kube-context local, which product is it, and how do images get in?"};
-  app.set_version_flag("--version", LCRULES_VERSION);
+  app.set_version_flag(
+      "--version",
+      [] {
+        auto text = version_text();
+        text.pop_back();
+        return text;
+      },
+      "Print lcrules' version and what it was built with");
   app.require_subcommand(1);
 
   RuleSetOptions rule_opts;
@@ -132,6 +136,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   add_rule_options(serve);
 
+  auto* version = app.add_subcommand(
+      "version", "Print lcrules' version, the rule language version it reads and what it was built with");
+  add_output(version);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -187,6 +195,8 @@ int main(int argc, char** argv) {
     } else if (*test) {
       test_opts.json = output == "json";
       status = run_tests(test_opts, rule_opts);
+    } else if (*version) {
+      status = run_version(output == "json");
     }
     return interrupted_status().value_or(status);
   } catch (const std::exception& e) {

@@ -20,6 +20,10 @@
 #   stdout, stderr, exit   expected output and exit status (sandbox paths written as $HOME, $REPO)
 #   commands    the expected log of the commands run, one line each (`NAME ARGS...`). A case
 #               without this file must run no command at all: its log must stay empty.
+#   mask        optional sed -E script applied to the outputs before they are compared,
+#               for what differs from build to build (`lcrules version`'s commit): it
+#               replaces a value of the expected shape by a placeholder, so a value of any
+#               other shape still differs from the golden file
 #
 # PATH: lcrules sees only the case's fake tools and the real tools its `tools` file names,
 # so no case can reach a kubectl or minikube installed on the machine by accident:
@@ -116,7 +120,8 @@ fi
 normalise() {
   sed -e "s|$home|\$HOME|g" -e "s|$repo|\$REPO|g" -e "s|$sandbox|\$SANDBOX|g" \
       -e 's/ in [0-9][0-9]* ms$/ in N ms/' -e 's/cached result, [0-9][0-9]*s old/cached result, Ns old/' -e 's/\(rules\|kubeconfig\)-[0-9a-f]\{16\}\.bin/\1-HASH.bin/g' \
-      -e 's/"cache_age_seconds": [0-9][0-9]*/"cache_age_seconds": N/' -e 's/"duration_ms": [0-9.e+-]*/"duration_ms": N/' "$1"
+      -e 's/"cache_age_seconds": [0-9][0-9]*/"cache_age_seconds": N/' -e 's/"duration_ms": [0-9.e+-]*/"duration_ms": N/' "$1" |
+    if [ -f "$case_dir/mask" ]; then sed -E -f "$case_dir/mask"; else cat; fi
 }
 
 if [ "$mode" != --check ] && [ "${LCRULES_UPDATE_GOLDEN:-}" = 1 ]; then
