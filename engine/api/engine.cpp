@@ -410,6 +410,19 @@ Result<std::vector<Fact>> Engine::facts(const LoadedRules& rules, const EvalRequ
   return out;
 }
 
+Result<std::vector<std::string>> Engine::context_names(const EvalRequest& request) const {
+  if (auto bad = check_request(request)) return *bad;
+  try {
+    if (request.kubeconfig_text)
+      return Kubeconfig::from_text("(kubeconfig text)", *request.kubeconfig_text).context_names();
+    const auto files = Kubeconfig::locate(
+        request.kubeconfig, request.kubeconfig_env ? request.kubeconfig_env : env_.get("KUBECONFIG"), env_.home());
+    return read_kubeconfig(env_, request, files, shared_->kubeconfig)->context_names();
+  } catch (const KubeconfigError& e) {
+    return e.error();
+  }
+}
+
 // --- Rendering of rules and facts ---------------------------------------------------------
 
 nlohmann::ordered_json with_api_version(nlohmann::ordered_json j) {

@@ -45,13 +45,15 @@ set_property(TARGET lcrules_grammar PROPERTY INTERFACE_INCLUDE_DIRECTORIES "${lc
 
 install(TARGETS lcrules_engine lcrules_grammar
         EXPORT lcrules-targets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/engine/include/lcrules
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        COMPONENT dev
         FILES_MATCHING PATTERN "*.hpp")
 install(EXPORT lcrules-targets
         NAMESPACE lcrules::
-        DESTINATION ${LCRULES_INSTALL_CMAKEDIR})
+        DESTINATION ${LCRULES_INSTALL_CMAKEDIR}
+        COMPONENT dev)
 
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/lcrules-config.cmake.in
                               ${PROJECT_BINARY_DIR}/lcrules-config.cmake
@@ -60,7 +62,8 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/lcrules-config-version.cm
                                  VERSION ${PROJECT_VERSION}
                                  COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/lcrules-config.cmake ${PROJECT_BINARY_DIR}/lcrules-config-version.cmake
-        DESTINATION ${LCRULES_INSTALL_CMAKEDIR})
+        DESTINATION ${LCRULES_INSTALL_CMAKEDIR}
+        COMPONENT dev)
 
 # lcrules.pc: its prefix is found from where the file is (${pcfiledir}), so the tree stays
 # right wherever `cmake --install --prefix` puts it. Boost.Regex, yaml-cpp and RE2 are named
@@ -86,4 +89,4 @@ else()
   set(LCRULES_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/lcrules.pc.in ${PROJECT_BINARY_DIR}/lcrules.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/lcrules.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${PROJECT_BINARY_DIR}/lcrules.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)

@@ -42,6 +42,8 @@ std::optional<LoadedRules> load(const Engine& engine, const RuleSetOptions& opti
   return std::move(loaded.value());
 }
 
+}  // namespace
+
 // The answer went to std::cout: flushed here, so that a failed write (a full disk, a closed
 // standard output, a pipe whose reader is gone) is an error, not an exit 0 with nothing printed.
 int answer_written(int status) {
@@ -55,6 +57,8 @@ int answer_written(int status) {
             << (err != 0 ? std::strerror(err) : "the output stream failed") << "\n";
   return kExitInput;
 }
+
+namespace {
 
 // --- lcrules fmt --------------------------------------------------------------------------
 

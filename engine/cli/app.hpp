@@ -17,6 +17,10 @@ inline constexpr int kExitNo = 1;        // the answer is no (failing tests)
 inline constexpr int kExitInput = 2;     // usage or input error
 inline constexpr int kExitInternal = 3;  // a bug in lcrules
 
+// `status`, once the answer written to std::cout is flushed; a failed write is reported
+// (`lcrules: error: cannot write the answer: ...`) and gives kExitInput.
+int answer_written(int status);
+
 int run_eval(const Engine& engine, const EvalRequest& request, RuleSetOptions rules, bool json);
 int run_check(const Engine& engine, const std::vector<std::string>& paths, const RuleSetOptions& rules);
 int run_rules(const Engine& engine, const RuleSetOptions& rules, bool json);

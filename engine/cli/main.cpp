@@ -10,6 +10,8 @@
 #include <string>
 
 #include "engine/cli/app.hpp"
+#include "engine/cli/completion.hpp"
+#include "engine/cli/invocation.hpp"
 #include "engine/facts/command.hpp"
 #include "engine/serve/server.hpp"
 
@@ -140,13 +142,32 @@ int main(int argc, char** argv) {
       "version", "Print lcrules' version, the rule language version it reads and what it was built with");
   add_output(version);
 
+  std::string completion_shell;
+  auto* completion =
+      app.add_subcommand("completion", "Print the shell completion script for bash, zsh or fish");
+  completion->add_option("shell", completion_shell, "The shell: bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember(completion_shells()));
+
+  // kubectl-lcrules (kubectl's plugin) acts as `lcrules eval`; __complete and __man are hidden.
+  const Invocation invoked = invocation(app, argc, argv);
+  if (auto status = run_hidden_command(app, invoked, rule_opts)) return *status;
+  app.name(invoked.name);
+  std::vector<char*> args;
+  for (const auto& a : invoked.args) args.push_back(const_cast<char*>(a.c_str()));
+
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitInput;  // every usage error is exit 2
+  }
+
+  if (*completion) {
+    std::cout << completion_script(completion_shell);
+    return answer_written(kExitOk);
   }
 
   if (*serve) {

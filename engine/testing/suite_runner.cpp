@@ -845,6 +845,23 @@ std::vector<RuleFileRef> rule_files_for(const TestFile& tf, const std::optional<
 
 }  // namespace
 
+std::vector<std::string> rule_test_names(const TestOptions& opts, const RuleSetOptions& rule_opts) {
+  std::vector<std::string> paths = opts.paths;
+  if (paths.empty()) {
+    const auto shipped = find_shipped_rules(rule_opts.shipped_fallback);
+    if (!shipped) return {};
+    paths.push_back(*shipped);
+  }
+  std::vector<std::string> errors;
+  std::vector<std::string> names;
+  for (const auto& file : collect_test_files(paths, errors)) {
+    if (auto tf = parse_test_file(file, errors)) {
+      for (const auto& t : tf->tests) names.push_back(t.name);
+    }
+  }
+  return names;
+}
+
 TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_opts, std::ostream& report,
                           std::ostream& err_out) {
   const auto shipped = find_shipped_rules(rule_opts.shipped_fallback);

@@ -169,6 +169,11 @@ class Engine {
   Result<std::vector<Fact>> facts(const LoadedRules& rules, const EvalRequest& request,
                                   bool run_commands) const;
 
+  // The context names of the kubeconfig `evaluate` would read for this request (its
+  // `kubeconfig`, else $KUBECONFIG, else ~/.kube/config), in first-definition order; shell
+  // completion offers them for --context.
+  Result<std::vector<std::string>> context_names(const EvalRequest& request) const;
+
   EngineStats stats() const;
 
  private:
