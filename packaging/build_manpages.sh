@@ -27,7 +27,7 @@ section() {
     skip { if (/^```$/) skip = 0; next }
     inside && !/^$/ { n++ }
     /^```/ { fence = !fence }
-    !fence && /^## / { if (inside) exit; if (index($0, prefix) == 1) { inside = 1; next } }
+    !fence && /^## / { if (inside) exit; if (index($0, prefix) == 1 && substr($0, length(prefix) + 1, 1) ~ /^[ `]?$/) { inside = 1; next } }
     inside { if (!fence && /^###/) sub(/^#/, ""); print }
   ' "$1"
 }

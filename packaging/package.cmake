@@ -67,7 +67,6 @@ endif()
 install(FILES ${PROJECT_SOURCE_DIR}/engine/serve/systemd/lcrules.socket DESTINATION lib/systemd/user
         COMPONENT lcrules)
 install(CODE "set(LCRULES_SERVICE_IN \"${PROJECT_SOURCE_DIR}/engine/serve/systemd/lcrules.service\")
-set(LCRULES_SERVICE_OUT \"${PROJECT_BINARY_DIR}/systemd/lcrules.service\")
 set(LCRULES_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
 set(LCRULES_SYSTEM_RULES \"${LCRULES_PACKAGING_DIR}/local.rules\")"
         COMPONENT lcrules)
@@ -105,7 +104,8 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME lcrules)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "lcrules maintainers <maintainers@users.noreply.r-seed-1e81e182.example>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "says whether a kube-context's cluster is local and how images get in")
+# No CPACK_PACKAGE_DESCRIPTION_SUMMARY: each package's synopsis is the first line of its
+# description below (CPack would put a common summary before it).
 # Install as `cmake --install` would to /usr (DESTDIR is the staging folder), so that the
 # install-time files above see the real prefix.
 set(CPACK_SET_DESTDIR ON)
@@ -126,25 +126,26 @@ set(CPACK_DEBIAN_LCRULES_PACKAGE_SUGGESTS "kubernetes-client, bash-completion")
 set(CPACK_DEBIAN_LCRULES_PACKAGE_CONTROL_EXTRA ${LCRULES_PACKAGING_DIR}/conffiles)
 set(CPACK_COMPONENT_LCRULES_DESCRIPTION
     "says whether a kube-context's cluster is local and how images get in
-lcrules answers the question every Kubernetes development tool asks before it
-builds an image: is the cluster behind this kube-context local, which product is
-it (kind, k3d, minikube, Docker Desktop, ...), and how do images get into it
-(load them, or push them to a registry)? The answers come from declarative
-.rules files, shipped in /usr/share/lcrules and extended in /etc/lcrules and
-~/.config/lcrules, and lcrules says why it decided.
+lcrules answers the question every Kubernetes development tool asks
+before it builds an image: is the cluster behind this kube-context
+local, which product is it (kind, k3d, minikube, Docker Desktop, ...),
+and how do images get into it (load them, or push them to a
+registry)? The answers come from declarative rule files, shipped in
+/usr/share/lcrules and extended in /etc/lcrules and ~/.config/lcrules,
+and lcrules says why it decided.
 .
-The package holds the lcrules command, its kubectl plugin (kubectl lcrules),
-man pages, bash, zsh and fish completion, and systemd user units for
-lcrules serve, a local service answering over a Unix socket.")
+The package holds the lcrules command, its kubectl plugin (kubectl
+lcrules), man pages, bash, zsh and fish completion, and systemd user
+units for lcrules serve, a local service answering over a Unix socket.")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME lcrules-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
     "libboost-regex-dev, libyaml-cpp-dev, libre2-dev, nlohmann-json3-dev")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
     "lcrules rules engine, static library and headers
-The engine behind the lcrules command (see the lcrules package) as a static
-C++20 library: load a rule set, evaluate kube-contexts against it, list its
-rules and the facts a context offers. With a CMake package
-(find_package(lcrules CONFIG), target lcrules::engine) and a pkg-config file
-(lcrules.pc).")
+The engine behind the lcrules command (see the lcrules package) as a
+static C++20 library: load a rule set, evaluate kube-contexts against
+it, list its rules and the facts a context offers. With a CMake
+package (find_package(lcrules CONFIG), target lcrules::engine) and a
+pkg-config file (lcrules.pc).")
 include(CPack)

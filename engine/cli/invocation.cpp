@@ -186,12 +186,14 @@ std::optional<std::string> man_page_markdown(const CLI::App& app, const std::str
   std::ostringstream md;
   const auto subs = visible_subcommands(app);
   if (page == "lcrules") {
-    md << page_header(page, app.get_description().substr(0, app.get_description().find(':')));
+    std::string summary = app.get_description();  // "lcrules: is the cluster ...?"
+    if (summary.rfind("lcrules: ", 0) == 0) summary = summary.substr(9);
+    md << page_header(page, summary);
     md << "# SYNOPSIS\n\n**lcrules**";
     for (const CLI::Option* opt : app.get_options()) md << " " << synopsis_item(opt);
     md << " *SUBCOMMAND* \\[*ARGS*\\]\n\n";
     md << "**kubectl lcrules** \\[*ARGS*\\]\n\n";
-    md << "# DESCRIPTION\n\n" << md_escape(app.get_description()) << "\n\n@DESCRIPTION@\n\n";
+    md << "# DESCRIPTION\n\n@DESCRIPTION@\n\n";
     md << "# OPTIONS\n\n" << options_markdown(app);
     md << "# SUBCOMMANDS\n\n";
     for (const CLI::App* sub : subs)

@@ -64,4 +64,19 @@ else
   echo "FAIL: kubectl plugin list (exit $status):"; echo "$list"; cat "$sandbox/err"
   failures=$((failures + 1))
 fi
+# kubectl 1.26 and later complete a plugin's arguments through kubectl_complete-PLUGIN.
+ln -s "$lcrules" "$sandbox/bin/kubectl_complete-lcrules"
+minor=$("$kubectl" version --client -o json 2>/dev/null | /usr/bin/python3 -c \
+  'import json, sys; print(int("".join(c for c in json.load(sys.stdin)["clientVersion"]["minor"] if c.isdigit())))')
+if [ "${minor:-0}" -ge 26 ]; then
+  got=$(run "$kubectl" __complete lcrules --kubeconfig "$demo" --context k 2>/dev/null)
+  if [ "$got" = $'kind-dev\nk3d-k3s-default\n:4' ]; then
+    echo "ok: kubectl __complete lcrules ... --context k (kubectl_complete-lcrules)"
+  else
+    echo "FAIL: kubectl's completion of kubectl lcrules: $got"
+    failures=$((failures + 1))
+  fi
+else
+  echo "kubectl 1.$minor completes no plugin: kubectl_complete-lcrules not checked"
+fi
 [ $failures = 0 ] || { echo "$failures failure(s)"; exit 1; }
