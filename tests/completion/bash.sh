@@ -114,8 +114,9 @@ expect "--rules: files and folders" "lcrules eval --rules " lcrules eval --rules
 expect "--rules=: files after '='" "lcrules eval --rules=lo" lcrules eval --rules = lo -- local.rules
 expect "check: files" "lcrules check lo" lcrules check lo -- local.rules
 expect "numbers: nothing" "lcrules eval --deadline " lcrules eval --deadline "" --
-expect "a subcommand without arguments offers its flags" "lcrules rules " lcrules rules "" -- \
+has "a subcommand without arguments offers its flags" "lcrules rules " lcrules rules "" -- \
   --help --no-default-rules --no-user-rules --output --rules
+expect "... long names only" "lcrules rules " lcrules rules "" -- $(ask "lcrules rules " lcrules rules "" | grep -- '^--')
 expect "kubectl-lcrules is lcrules eval" "kubectl-lcrules --cont" kubectl-lcrules --cont -- --context
 expect "kubectl-lcrules names subcommands too" "kubectl-lcrules ch" kubectl-lcrules ch -- check
 
