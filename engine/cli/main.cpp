@@ -1,5 +1,5 @@
-// The `lcrules` command line: eval, check, rules, facts, test, fmt, serve, completion; the
-// hidden __complete and __man, and the name kubectl-lcrules (engine/cli/invocation.hpp).
+// The `lcrules` command line: eval, check, rules, facts, test, fmt, serve, version, completion;
+// the hidden __complete and __man, and the name kubectl-lcrules (engine/cli/invocation.hpp).
 #include <sys/stat.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
