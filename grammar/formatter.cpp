@@ -37,15 +37,23 @@ struct Structure {
   std::vector<std::size_t> open;  // start offsets of the recorded rules being matched
 };
 
-// What the printer needs to know of the grammar: a top-level item, an entry inside an
-// item's braces (a property), a condition. New items and properties are alternatives of
-// these rules, so they are recorded without being named here.
+// What the printer needs to know of the grammar: a top-level item (`item`, `header`), an
+// entry inside an item's braces, a condition. Entries are found by the grammar's naming
+// convention: a rule named `*_property` or `*_entry` (a property nested in another, as
+// `when_property` in `replace_entry`, is part of the outer one). So a new item or property
+// that follows the convention is laid out without being named here.
+constexpr bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
 template <typename Rule>
-inline constexpr int kRecorded =
-    std::is_same_v<Rule, g::item> || std::is_same_v<Rule, g::header>                    ? 1
-    : std::is_same_v<Rule, g::rule_property> || std::is_same_v<Rule, g::override_entry> ? 2
-    : std::is_same_v<Rule, g::condition>                                                ? 3
-                                                                                        : 0;
+inline constexpr bool kIsEntry = ends_with(pegtl::demangle<Rule>(), "_property") ||
+                                 ends_with(pegtl::demangle<Rule>(), "_entry");
+template <typename Rule>
+inline constexpr int kRecorded = std::is_same_v<Rule, g::item> || std::is_same_v<Rule, g::header> ? 1
+                                 : kIsEntry<Rule>                                                 ? 2
+                                 : std::is_same_v<Rule, g::condition>                             ? 3
+                                                                                                  : 0;
+static_assert(kIsEntry<g::rule_property> && kIsEntry<g::override_entry> && !kIsEntry<g::condition>);
 
 template <typename Rule>
 struct structure_control : g::control<Rule> {
