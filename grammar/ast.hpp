@@ -125,9 +125,11 @@ struct CommandTest {
   std::optional<StringTest> test;      // Output / Json / Yaml
 };
 
+// `run [ARGV] ... TEST`, or `read "PATTERN" TEST` (a json or yaml test of files).
 struct CommandPredicate {
+  std::optional<Template> read_pattern;  // set: a `read` predicate (argv is empty)
   std::vector<Template> argv;
-  Location argv_loc;
+  Location argv_loc;  // the argv, or the read pattern
   std::optional<double> timeout_seconds;
   std::optional<double> cache_seconds;
   std::vector<std::string> cache_env;

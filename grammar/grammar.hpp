@@ -185,11 +185,11 @@ using nest_template =
     nested<&parse_state::template_depth, kMaxTemplateNesting, kTemplateDepthMessage, Open, Rest>;
 
 // Reserved words: they cannot name a rule, macro or list.
-inline constexpr std::array<std::string_view, 34> kReservedWords = {
+inline constexpr std::array<std::string_view, 35> kReservedWords = {
     "and",     "or",    "not",     "is",       "set",     "in",          "exists",    "run",      "true",
     "false",   "null",  "matches", "contains", "inside",  "starts-with", "ends-with", "succeeds", "exits",
     "output",  "json",  "yaml",    "as",       "timeout", "cache",       "env",       "rule",     "override",
-    "disable", "macro", "list",    "lcrules",  "replace", "append",      "unset"};
+    "disable", "macro", "list",    "lcrules",  "replace", "append",      "unset",     "read"};
 
 namespace detail {
 inline bool is_name_char(char c) {
@@ -486,6 +486,7 @@ struct kw_is : kw<TAO_PEGTL_STRING("is")> {};
 struct kw_in : kw<TAO_PEGTL_STRING("in")> {};
 struct kw_exists : kw<TAO_PEGTL_STRING("exists")> {};
 struct kw_run : kw<TAO_PEGTL_STRING("run")> {};
+struct kw_read : kw<TAO_PEGTL_STRING("read")> {};
 struct kw_cache : kw<TAO_PEGTL_STRING("cache")> {};
 struct kw_env : kw<TAO_PEGTL_STRING("env")> {};
 struct kw_succeeds : kw<TAO_PEGTL_STRING("succeeds")> {};
@@ -687,6 +688,11 @@ struct run_test : sor<test_succeeds, test_exits, test_output, test_json, test_ya
 
 struct run_predicate : seq<kw_run, sp, must<run_argv>, star<sp, run_option>, sp, must<run_test>> {};
 
+// Files: `read "PATTERN" json|yaml ...`.
+struct read_pattern : seq<string_lit> {};
+struct read_test : sor<test_json, test_yaml> {};
+struct read_predicate : seq<kw_read, sp, must<read_pattern>, sp, must<read_test>> {};
+
 struct macro_call : seq<name_guard<false>, name_token> {};
 
 struct or_op : kw_or {};
@@ -699,7 +705,7 @@ struct after_paren : seq<condition> {};
 struct paren_close : one<')'> {};
 struct paren_condition : nest_condition<one<'('>, seq<sp, must<after_paren>, sp, must<paren_close>>> {};
 
-struct unary : sor<not_condition, paren_condition, exists_predicate, run_predicate, value_predicate,
+struct unary : sor<not_condition, paren_condition, exists_predicate, run_predicate, read_predicate, value_predicate,
                    fact_predicate, macro_call> {};
 struct after_and : seq<unary> {};
 struct and_condition : seq<unary, star<sp, and_op, sp, must<after_and>>> {};
@@ -862,6 +868,8 @@ template <> inline constexpr const char* error_message<timeout_duration> = "expe
 template <> inline constexpr const char* error_message<cache_duration> = "expected a duration after 'cache' " LCRULES_DURATION;
 template <> inline constexpr const char* error_message<env_names> = "expected a list of environment variable names after 'env' ([\"NAME\", ...])";
 template <> inline constexpr const char* error_message<run_test> = "expected 'succeeds', 'exits', 'output', 'json' or 'yaml' after the command";
+template <> inline constexpr const char* error_message<read_pattern> = "expected a path string after 'read' (\"/folder/*/file.json\")";
+template <> inline constexpr const char* error_message<read_test> = "expected 'json' or 'yaml' after the path of 'read'";
 template <> inline constexpr const char* error_message<exit_status> = "expected an exit status (a number) after 'exits'";
 template <> inline constexpr const char* error_message<output_test> = "expected an operator after 'output' " LCRULES_OPERATORS;
 template <> inline constexpr const char* error_message<json_path> = "expected a path string after 'json' (\".key[]\")";

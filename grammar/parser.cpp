@@ -37,7 +37,7 @@ using stored = pegtl::type_list<
     g::op_eq, g::op_ne, g::op_starts_with, g::op_ends_with, g::op_contains, g::op_matches,
     g::op_inside, g::op_in,
     g::string_lit, g::regex_lit, g::regex_text, g::regex_flag, g::list_literal, g::list_ref,
-    g::exists_predicate, g::run_predicate, g::run_timeout, g::run_cache, g::run_env, g::env_var,
+    g::exists_predicate, g::run_predicate, g::read_predicate, g::run_timeout, g::run_cache, g::run_env, g::env_var,
     g::duration, g::test_succeeds, g::test_exits, g::exit_status, g::test_output, g::test_json,
     g::test_yaml, g::projection, g::macro_call,
     g::string_text, g::arg_text, g::escape, g::dollar_dollar, g::lone_dollar, g::reference, g::ref_name,
@@ -528,6 +528,12 @@ class Converter {
       template_of(*n.children.at(0), c.node.emplace<ast::ExistsPredicate>().path);
     } else if (n.is_type<g::run_predicate>()) {
       command(n, *c.node.emplace<ast::Box<ast::CommandPredicate>>());
+    } else if (n.is_type<g::read_predicate>()) {
+      auto& p = *c.node.emplace<ast::Box<ast::CommandPredicate>>();
+      const Node& pattern = *n.children.at(0);
+      template_of(pattern, p.read_pattern.emplace());
+      p.argv_loc = loc(pattern);
+      command(n, p);
     } else if (n.is_type<g::macro_call>()) {
       c.node.emplace<ast::MacroCall>().name = n.string_view();
     }

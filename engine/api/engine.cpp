@@ -305,6 +305,8 @@ Result<Prepared> prepare(const Environment& env, const EvalRequest& req,
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
   };
+  in.list_folder = file_reads::list_folder;
+  in.read_file = file_reads::read_file;
   in.skaffold_config = [home, context, &skaffold_memo]() {
     const std::string path = home + "/.skaffold/config";
     spdlog::debug("reading Skaffold's global config {}", path);

@@ -384,7 +384,7 @@ class Reader : public cache_codec::ByteReader {
 
   void node(ConditionNode& n, std::size_t depth) {
     deeper(depth);
-    n.kind = enumerator(ConditionNode::Kind::Command);
+    n.kind = enumerator(ConditionNode::Kind::Read);
     n.loc = location();
     const std::uint8_t mask = u8();
     if (mask & ~kAllMembers) throw Malformed{"a condition node has an unknown member"};
@@ -401,9 +401,13 @@ class Reader : public cache_codec::ByteReader {
       templ(*subject, depth);
       n.subject = std::move(subject);
     }
-    if ((n.kind == ConditionNode::Kind::Value || n.kind == ConditionNode::Kind::Exists) && !n.subject)
+    if ((n.kind == ConditionNode::Kind::Value || n.kind == ConditionNode::Kind::Exists ||
+         n.kind == ConditionNode::Kind::Read) &&
+        !n.subject)
       throw Malformed{"a condition node lacks its subject"};
     if (mask & kCommand) n.command = command(depth);
+    if ((n.kind == ConditionNode::Kind::Command || n.kind == ConditionNode::Kind::Read) && !n.command)
+      throw Malformed{"a condition node lacks its command"};
   }
 
   CompiledValue value() {

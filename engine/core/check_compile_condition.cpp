@@ -17,7 +17,7 @@ std::optional<CompiledCommand> compile_command(CheckState& state, const ast::Com
                                                const Scope& scope, bool under_not) {
   CompiledCommand out;
   bool ok = true;
-  if (p.argv.empty()) {
+  if (p.argv.empty() && !p.read_pattern) {
     state.error(p.argv_loc, "a command needs at least the program name");
     return std::nullopt;
   }
@@ -69,6 +69,32 @@ std::optional<CompiledCommand> compile_command(CheckState& state, const ast::Com
   }
   if (!ok) return std::nullopt;
   return out;
+}
+
+// The path of `read`: absolute, and a `*` of its own text a whole path component (a `*`
+// interpolated from a fact is an ordinary character, never a wildcard).
+bool check_read_pattern(CheckState& state, const ast::Template& t) {
+  bool ok = true;
+  if (t.parts.empty() || (std::holds_alternative<std::string>(t.parts[0]) &&
+                          std::get<std::string>(t.parts[0]).rfind('/', 0) != 0)) {
+    state.error(t.loc, "the path of 'read' must be absolute: start it with '/' or '${...}'");
+    ok = false;
+  }
+  for (std::size_t i = 0; i < t.parts.size(); ++i) {
+    const auto* text = std::get_if<std::string>(&t.parts[i]);
+    if (!text) continue;
+    const bool last_part = i + 1 == t.parts.size();
+    for (std::size_t at = text->find('*'); at != std::string::npos; at = text->find('*', at + 1)) {
+      const bool starts = at > 0 && (*text)[at - 1] == '/';
+      const bool ends = at + 1 < text->size() ? (*text)[at + 1] == '/' : last_part;
+      if (!starts || !ends) {
+        state.error(t.loc,
+                    "a '*' in the path of 'read' must be a whole path component ('/*/' or a final '/*')");
+        return false;
+      }
+    }
+  }
+  return ok;
 }
 
 }  // namespace
@@ -159,6 +185,14 @@ bool compile_condition(CheckState& state, const ast::Condition& c, const Scope& 
           }
         } else if constexpr (std::is_same_v<T, ast::Box<ast::CommandPredicate>>) {
           node.kind = ConditionNode::Kind::Command;
+          if (n->read_pattern) {
+            node.kind = ConditionNode::Kind::Read;
+            auto pattern = std::make_unique<CompiledTemplate>();
+            const bool checked = check_read_pattern(state, *n->read_pattern);
+            const bool compiled = compile_template(state, *n->read_pattern, scope, *pattern);
+            node.subject = std::move(pattern);
+            if (!checked || !compiled) ok = false;
+          }
           auto cmd = compile_command(state, *n, scope, under_not);
           if (!cmd) {
             ok = false;

@@ -3,7 +3,10 @@
 #include <chrono>
 #include <utility>
 
+#include <algorithm>
+
 #include "engine/facts/docpath.hpp"
+#include "engine/facts/file_reads.hpp"
 
 namespace lcrules {
 
@@ -29,7 +32,7 @@ CommandPredicates::RanCommand& CommandPredicates::run(const CompiledCommand& cmd
     result.reason = "commands are disabled";
   }
   recorder_.command_ran(argv, result);
-  ran_.push_back({std::move(argv), std::move(result), false, false, {}, {}, {}, {}});
+  ran_.push_back({std::move(argv), std::move(result), {}});
   return ran_.back();
 }
 
@@ -73,19 +76,28 @@ bool CommandPredicates::holds(const ConditionNode& n, CheckRecorder checks) {
     return tests_.test(*cmd.string_test, r.out, checks.on() ? CheckRecorder::output_subject(shown) : shown,
                        n.loc, checks);
   }
+  return test_document(cmd, r.out, memo.parsed, shown, false, n.loc, checks);
+}
+
+bool CommandPredicates::test_document(const CompiledCommand& cmd, const std::string& text, Parsed& p,
+                                      const std::string& shown, bool file, const ast::Location& loc,
+                                      CheckRecorder checks) {
+  using CK = ast::CommandTest::Kind;
   const bool json = cmd.test == CK::Json;
-  const nlohmann::json* doc = parsed_output(memo, json);
+  const nlohmann::json* doc = parsed(text, p, json);
+  // What did not parse: "`argv` output", "file '/path'".
+  const std::string source = checks.on() ? (file ? shown : shown + " output") : std::string();
   if (!doc) {
-    checks.output_unparsed(shown, json, json ? memo.json_error : memo.yaml_error, n.loc);
+    checks.output_unparsed(source, json, json ? p.json_error : p.yaml_error, loc);
     return false;
   }
   // `go(TYPE)`: the output as Go's encoding/json decodes it into TYPE.
   std::optional<nlohmann::json> decoded;
   if (const std::string* type = docpath::go_type(cmd.doc_path)) {
     std::string why;
-    decoded = docpath::go_decode(r.out, *type, &why);
+    decoded = docpath::go_decode(text, *type, &why);
     if (!decoded) {
-      checks.output_undecodable(shown, *type, why, n.loc);
+      checks.output_undecodable(source, *type, why, loc);
       return false;
     }
     doc = &*decoded;
@@ -107,13 +119,13 @@ bool CommandPredicates::holds(const ConditionNode& n, CheckRecorder checks) {
     }
     if (!text) {
       if (!every) continue;
-      checks.selected_value_not_scalar(subject, n.loc);
+      checks.selected_value_not_scalar(subject, loc);
       return false;
     }
     ++seen;
     const std::size_t mark = facts_.capture_mark();
     if (every) {  // each value must hold; the captures are the first value's
-      if (!tests_.test(*cmd.string_test, *text, subject, n.loc, value_checks.recorder())) {
+      if (!tests_.test(*cmd.string_test, *text, subject, loc, value_checks.recorder())) {
         checks.selected_value_held(value_checks);
         return false;
       }
@@ -121,7 +133,7 @@ bool CommandPredicates::holds(const ConditionNode& n, CheckRecorder checks) {
       value_checks.clear();
       continue;
     }
-    if (tests_.test(*cmd.string_test, *text, subject, n.loc, value_checks.recorder())) {
+    if (tests_.test(*cmd.string_test, *text, subject, loc, value_checks.recorder())) {
       checks.selected_value_held(value_checks);
       return true;
     }
@@ -129,26 +141,135 @@ bool CommandPredicates::holds(const ConditionNode& n, CheckRecorder checks) {
     facts_.drop_captures_after(mark);
   }
   if (every) {
-    checks.every_selected_value_held(subject, seen, *cmd.string_test, n.loc);
+    checks.every_selected_value_held(subject, seen, *cmd.string_test, loc);
     return true;
   }
-  checks.no_selected_value_held(subject, seen, *cmd.string_test, n.loc);
+  checks.no_selected_value_held(subject, seen, *cmd.string_test, loc);
   return false;
 }
 
-const nlohmann::json* CommandPredicates::parsed_output(RanCommand& ran, bool json) {
+const nlohmann::json* CommandPredicates::parsed(const std::string& text, Parsed& p, bool json) {
   if (json) {
-    if (!ran.json_parsed) {
-      ran.json = docpath::parse_json(ran.result.out, &ran.json_error);
-      ran.json_parsed = true;
+    if (!p.json_parsed) {
+      p.json = docpath::parse_json(text, &p.json_error);
+      p.json_parsed = true;
     }
-    return ran.json ? &*ran.json : nullptr;
+    return p.json ? &*p.json : nullptr;
   }
-  if (!ran.yaml_parsed) {
-    ran.yaml = docpath::parse_yaml(ran.result.out, &ran.yaml_error);
-    ran.yaml_parsed = true;
+  if (!p.yaml_parsed) {
+    p.yaml = docpath::parse_yaml(text, &p.yaml_error);
+    p.yaml_parsed = true;
   }
-  return ran.yaml ? &*ran.yaml : nullptr;
+  return p.yaml ? &*p.yaml : nullptr;
+}
+
+// --- read ------------------------------------------------------------------------------
+
+CommandPredicates::ReadFile& CommandPredicates::read(const std::string& path) {
+  for (auto& f : read_) {
+    if (f.path == path) return f;
+  }
+  const EvaluationInput& in = facts_.input();
+  ReadFile f;
+  f.path = path;
+  std::string why = "files are not read here";
+  if (in.read_file) f.ok = in.read_file(path, f.text, why);
+  if (!f.ok) f.text = why.empty() ? std::string("cannot be read") : why;
+  read_.push_back(std::move(f));
+  return read_.back();
+}
+
+bool CommandPredicates::expand(const std::string& pattern, const std::vector<std::size_t>& stars,
+                               std::vector<std::string>& out, std::string& why) const {
+  const EvaluationInput& in = facts_.input();
+  std::vector<std::string> paths{""};  // the paths so far, without a trailing '/'
+  std::vector<file_reads::FolderEntry> entries;
+  std::size_t at = 1;  // after the leading '/'
+  while (at <= pattern.size()) {
+    std::size_t end = pattern.find('/', at);
+    if (end == std::string::npos) end = pattern.size();
+    const std::string component = pattern.substr(at, end - at);
+    const bool last = end == pattern.size();
+    const bool wildcard = component == "*" && std::find(stars.begin(), stars.end(), at) != stars.end();
+    if (wildcard) {
+      std::vector<std::string> next;
+      for (const auto& folder : paths) {
+        const std::string listed = folder.empty() ? std::string("/") : folder;
+        std::string reason;
+        const auto result =
+            in.list_folder ? in.list_folder(listed, entries, reason) : file_reads::ListResult::Missing;
+        if (result == file_reads::ListResult::Failed) {
+          why = "cannot list " + quote_value(listed) + ": " + reason;
+          return false;
+        }
+        if (result == file_reads::ListResult::Missing) continue;
+        for (const auto& e : entries) {
+          if (e.folder == last) continue;  // a '*' before the end names folders, a final one files
+          next.push_back(folder + "/" + e.name);
+          if (next.size() > file_reads::kMaxReadFiles) {
+            why = "it names more than " + std::to_string(file_reads::kMaxReadFiles) + " paths";
+            return false;
+          }
+        }
+      }
+      paths = std::move(next);
+    } else if (!component.empty()) {  // '//' and a trailing '/' add nothing
+      for (auto& p : paths) p += "/" + component;
+    }
+    at = end + 1;
+  }
+  for (auto& p : paths) {
+    if (p.empty()) p = "/";
+  }
+  out = std::move(paths);
+  return true;
+}
+
+bool CommandPredicates::holds_read(const ConditionNode& n, CheckRecorder checks) {
+  const CompiledCommand& cmd = *n.command;
+  std::string pattern, missing;
+  std::vector<std::size_t> stars;
+  if (!facts_.render(*n.subject, pattern, &missing, stars)) {
+    checks.read_not_done(missing, n.loc);
+    return false;
+  }
+  if (pattern.empty() || pattern[0] != '/') {
+    checks.read_gave_up(pattern, "the path is not absolute", n.loc);
+    return false;
+  }
+  std::vector<std::string> paths;
+  std::string why;
+  if (!expand(pattern, stars, paths, why)) {
+    checks.read_gave_up(pattern, why, n.loc);
+    return false;
+  }
+  const bool every = docpath::selects_every(cmd.doc_path);
+  if (paths.empty()) {
+    checks.read_no_file(pattern, every, n.loc);
+    return every;
+  }
+  const std::size_t mark = facts_.capture_mark();
+  bool first = true;
+  for (const auto& path : paths) {
+    ReadFile& f = read(path);
+    const std::string shown = checks.on() ? "file " + quote_value(path) : std::string();
+    if (!f.ok) {
+      checks.file_unread(path, f.text, n.loc);
+      if (every) return false;
+      continue;
+    }
+    const std::size_t before = facts_.capture_mark();
+    const bool held = test_document(cmd, f.text, f.parsed, shown, true, n.loc, checks);
+    if (every) {
+      if (!held) return false;
+      if (!first) facts_.drop_captures_after(before);  // the captures are the first file's
+      first = false;
+      continue;
+    }
+    if (held) return true;
+    facts_.drop_captures_after(mark);
+  }
+  return every;
 }
 
 }  // namespace lcrules

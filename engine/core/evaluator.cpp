@@ -229,7 +229,7 @@ void collect_refs(const ConditionNode& n, std::vector<const FactRef*>& facts,
                   std::vector<std::pair<const CompiledCommand*, const CompiledRule*>>& commands,
                   const CompiledRule* rule) {
   if (n.kind == Kind::Fact || n.kind == Kind::IsSet) facts.push_back(&n.fact);
-  if (n.kind == Kind::Value) collect_template_refs(*n.subject, facts);
+  if (n.kind == Kind::Value || n.kind == Kind::Read) collect_template_refs(*n.subject, facts);
   if (n.kind == Kind::Command) commands.emplace_back(n.command.get(), rule);
   for (const auto& c : n.children) collect_refs(c, facts, commands, rule);
 }

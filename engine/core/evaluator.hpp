@@ -11,6 +11,7 @@
 
 #include "engine/core/ruleset.hpp"
 #include "engine/facts/command.hpp"
+#include "engine/facts/file_reads.hpp"
 #include "engine/facts/kubeconfig.hpp"
 #include "lcrules/decision.hpp"
 
@@ -23,6 +24,11 @@ struct EvaluationInput {
   std::vector<std::string> kubeconfig_files;
   std::function<std::optional<std::string>(const std::string&)> getenv;
   std::function<bool(const std::string&)> file_exists;
+  // `read`: lists a folder, reads a file (engine/facts/file_reads.hpp: the real ones).
+  std::function<file_reads::ListResult(const std::string&, std::vector<file_reads::FolderEntry>&,
+                                       std::string&)>
+      list_folder;
+  std::function<bool(const std::string&, std::string&, std::string&)> read_file;
   // Skaffold's global config for this context; called at most once, only when a rule
   // reads skaffold.*. May throw ConfigError.
   std::function<std::map<std::string, std::string>()> skaffold_config;

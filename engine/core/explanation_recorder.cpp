@@ -197,15 +197,32 @@ void CheckRecorder::add_command_succeeded(const std::string& command, const ast:
   checks_->push_back({command + " succeeded", true, loc});
 }
 
-void CheckRecorder::add_output_unparsed(const std::string& command, bool json, const std::string& error,
+void CheckRecorder::add_output_unparsed(const std::string& source, bool json, const std::string& error,
                                         const ast::Location& loc) {
-  checks_->push_back(
-      {command + " output is not " + std::string(json ? "JSON" : "YAML") + ": " + error, false, loc});
+  checks_->push_back({source + " is not " + std::string(json ? "JSON" : "YAML") + ": " + error, false, loc});
 }
 
-void CheckRecorder::add_output_undecodable(const std::string& command, const std::string& type,
+void CheckRecorder::add_output_undecodable(const std::string& source, const std::string& type,
                                            const std::string& error, const ast::Location& loc) {
-  checks_->push_back({command + " output does not decode as go(" + type + "): " + error, false, loc});
+  checks_->push_back({source + " does not decode as go(" + type + "): " + error, false, loc});
+}
+
+void CheckRecorder::add_read_not_done(const std::string& missing, const ast::Location& loc) {
+  checks_->push_back({"read: " + missing + " is not set", false, loc});
+}
+
+void CheckRecorder::add_read_gave_up(const std::string& path, const std::string& why,
+                                     const ast::Location& loc) {
+  checks_->push_back({"read " + quote_value(path) + " gave up: " + why, false, loc});
+}
+
+void CheckRecorder::add_read_no_file(const std::string& path, bool held, const ast::Location& loc) {
+  checks_->push_back({"read " + quote_value(path) + " names no file", held, loc});
+}
+
+void CheckRecorder::add_file_unread(const std::string& path, const std::string& why,
+                                    const ast::Location& loc) {
+  checks_->push_back({"file " + quote_value(path) + " " + why, false, loc});
 }
 
 void CheckRecorder::add_every_selected_value_held(const std::string& subject, std::size_t seen,

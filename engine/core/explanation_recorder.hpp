@@ -96,13 +96,28 @@ class CheckRecorder {
   void command_succeeded(const std::string& command, const ast::Location& loc) {
     if (checks_) add_command_succeeded(command, loc);
   }
-  void output_unparsed(const std::string& command, bool json, const std::string& error,
+  // `source`: "`argv` output" or "file '/path'".
+  void output_unparsed(const std::string& source, bool json, const std::string& error,
                        const ast::Location& loc) {
-    if (checks_) add_output_unparsed(command, json, error, loc);
+    if (checks_) add_output_unparsed(source, json, error, loc);
   }
-  void output_undecodable(const std::string& command, const std::string& type, const std::string& error,
+  void output_undecodable(const std::string& source, const std::string& type, const std::string& error,
                           const ast::Location& loc) {
-    if (checks_) add_output_undecodable(command, type, error, loc);
+    if (checks_) add_output_undecodable(source, type, error, loc);
+  }
+  // `read`: "read: <fact> is not set"; "read '<path>' gave up: <why>"; "read '<path>' names
+  // no file" (holds with `every`); "file '<path>' <why it was not read>".
+  void read_not_done(const std::string& missing, const ast::Location& loc) {
+    if (checks_) add_read_not_done(missing, loc);
+  }
+  void read_gave_up(const std::string& path, const std::string& why, const ast::Location& loc) {
+    if (checks_) add_read_gave_up(path, why, loc);
+  }
+  void read_no_file(const std::string& path, bool held, const ast::Location& loc) {
+    if (checks_) add_read_no_file(path, held, loc);
+  }
+  void file_unread(const std::string& path, const std::string& why, const ast::Location& loc) {
+    if (checks_) add_file_unread(path, why, loc);
   }
   // The check of the selected value that held (with `every`: the one that did not).
   void selected_value_held(NestedChecks& value_checks);
@@ -140,11 +155,15 @@ class CheckRecorder {
                         const ast::Location& loc);
   void add_command_failed(const std::string& command, const CommandResult& r, const ast::Location& loc);
   void add_command_succeeded(const std::string& command, const ast::Location& loc);
-  void add_output_unparsed(const std::string& command, bool json, const std::string& error,
+  void add_output_unparsed(const std::string& source, bool json, const std::string& error,
                            const ast::Location& loc);
+  void add_read_not_done(const std::string& missing, const ast::Location& loc);
+  void add_read_gave_up(const std::string& path, const std::string& why, const ast::Location& loc);
+  void add_read_no_file(const std::string& path, bool held, const ast::Location& loc);
+  void add_file_unread(const std::string& path, const std::string& why, const ast::Location& loc);
   void add_no_selected_value_held(const std::string& subject, std::size_t seen, const CompiledStringTest& t,
                                   const ast::Location& loc);
-  void add_output_undecodable(const std::string& command, const std::string& type, const std::string& error,
+  void add_output_undecodable(const std::string& source, const std::string& type, const std::string& error,
                               const ast::Location& loc);
   void add_every_selected_value_held(const std::string& subject, std::size_t seen,
                                      const CompiledStringTest& t, const ast::Location& loc);

@@ -133,50 +133,78 @@ bool FactLookup::render(const CompiledTemplate& t, std::string& out, std::string
       out += *lit;
       continue;
     }
-    const auto& ref = std::get<CompiledReference>(part);
-    std::optional<std::string> owned;
-    const std::string* value = nullptr;
-    if (ref.fact.kind == FactRef::Kind::Match) {
-      value = &kEmpty;  // a capture of a group that did not take part is empty
-      for (const auto& [name, text] : captures_) {
-        if (name == ref.fact.key) {
-          value = &text;  // captures_ does not change while a template renders
-          break;
-        }
+    if (!append_reference(std::get<CompiledReference>(part), out, missing)) return false;
+  }
+  return true;
+}
+
+bool FactLookup::append_reference(const CompiledReference& ref, std::string& out, std::string* missing) {
+  std::optional<std::string> owned;
+  const std::string* value = nullptr;
+  if (ref.fact.kind == FactRef::Kind::Match) {
+    value = &kEmpty;  // a capture of a group that did not take part is empty
+    for (const auto& [name, text] : captures_) {
+      if (name == ref.fact.key) {
+        value = &text;  // captures_ does not change while a template renders
+        break;
       }
-    } else if (ref.fact.kind == FactRef::Kind::Item) {
-      if (item_) {
-        if (const auto* v = docpath::lookup(*item_, ref.fact.key)) owned = docpath::scalar_text(*v);
-      }
-      value = opt(owned);
-    } else {
-      value = fact(ref.fact);
     }
-    using M = ast::Reference::Modifier;
-    if (ref.modifier == M::Default && (!value || value->empty())) {
-      std::string fallback;
-      if (!render(*ref.argument, fallback, missing)) return false;
-      out += fallback;
+  } else if (ref.fact.kind == FactRef::Kind::Item) {
+    if (item_) {
+      if (const auto* v = docpath::lookup(*item_, ref.fact.key)) owned = docpath::scalar_text(*v);
+    }
+    value = opt(owned);
+  } else {
+    value = fact(ref.fact);
+  }
+  using M = ast::Reference::Modifier;
+  if (ref.modifier == M::Default && (!value || value->empty())) {
+    std::string fallback;
+    if (!render(*ref.argument, fallback, missing)) return false;
+    out += fallback;
+    return true;
+  }
+  if (!value) {
+    if (missing) *missing = ref.fact.spelling;
+    return false;
+  }
+  if (ref.modifier == M::StripPrefix || ref.modifier == M::StripSuffix) {
+    std::string rendered;
+    const std::string* affix = literal_text(*ref.argument);  // usually: no copy
+    if (!affix) {
+      if (!render(*ref.argument, rendered, missing)) return false;
+      affix = &rendered;
+    }
+    std::string_view v = *value;
+    if (ref.modifier == M::StripPrefix && bytes::starts_with(v, *affix)) v.remove_prefix(affix->size());
+    if (ref.modifier == M::StripSuffix && bytes::ends_with(v, *affix)) v.remove_suffix(affix->size());
+    out += v;
+    return true;
+  }
+  out += *value;
+  return true;
+}
+
+bool FactLookup::render(const CompiledTemplate& t, std::string& out, std::string* missing,
+                        std::vector<std::size_t>& own_stars) {
+  own_stars.clear();
+  auto stars = [&](const std::string& text, std::size_t base) {
+    for (std::size_t at = text.find('*'); at != std::string::npos; at = text.find('*', at + 1))
+      own_stars.push_back(base + at);
+  };
+  if (t.parts.empty()) {
+    out = t.spelling;
+    stars(out, 0);
+    return true;
+  }
+  out.clear();
+  for (const auto& part : t.parts) {
+    if (const auto* lit = std::get_if<std::string>(&part)) {
+      stars(*lit, out.size());
+      out += *lit;
       continue;
     }
-    if (!value) {
-      if (missing) *missing = ref.fact.spelling;
-      return false;
-    }
-    if (ref.modifier == M::StripPrefix || ref.modifier == M::StripSuffix) {
-      std::string rendered;
-      const std::string* affix = literal_text(*ref.argument);  // usually: no copy
-      if (!affix) {
-        if (!render(*ref.argument, rendered, missing)) return false;
-        affix = &rendered;
-      }
-      std::string_view v = *value;
-      if (ref.modifier == M::StripPrefix && bytes::starts_with(v, *affix)) v.remove_prefix(affix->size());
-      if (ref.modifier == M::StripSuffix && bytes::ends_with(v, *affix)) v.remove_suffix(affix->size());
-      out += v;
-      continue;
-    }
-    out += *value;
+    if (!append_reference(std::get<CompiledReference>(part), out, missing)) return false;
   }
   return true;
 }

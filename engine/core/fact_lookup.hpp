@@ -44,6 +44,10 @@ class FactLookup {
   // Renders a template. False when it reads an absent fact without a default; `missing`
   // (if given) then names the fact.
   bool render(const CompiledTemplate& t, std::string& out, std::string* missing);
+  // The same, and the offsets in `out` of each '*' of the template's own text (not of an
+  // interpolated value): the wildcards of a `read` path.
+  bool render(const CompiledTemplate& t, std::string& out, std::string* missing,
+              std::vector<std::size_t>& own_stars);
 
   // The kubeconfig files joined with ':', as KUBECONFIG takes them.
   std::string kubeconfig_path() const;
@@ -70,6 +74,8 @@ class FactLookup {
   static const std::string kTrue, kFalse, kEmpty;
 
   const ServerUrl& server_url();
+  // Appends the value of one `${...}` of a template; false as render().
+  bool append_reference(const CompiledReference& ref, std::string& out, std::string* missing);
 
   const EvaluationInput& in_;
   std::vector<std::pair<std::string, std::string>> captures_;

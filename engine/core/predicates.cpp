@@ -46,7 +46,7 @@ bool ConditionEvaluator::holds(const ConditionNode& n) {
     return held;
   }
   if (kind == Kind::IsSet) return (facts_.fact(n.fact) != nullptr) != n.negated;
-  return eval(n, CheckRecorder());  // Value, Exists, Command
+  return eval(n, CheckRecorder());  // Value, Exists, Command, Read
 }
 
 bool ConditionEvaluator::eval(const ConditionNode& n, CheckRecorder checks) {
@@ -109,6 +109,8 @@ bool ConditionEvaluator::eval(const ConditionNode& n, CheckRecorder checks) {
     }
     case Kind::Command:
       return commands_.holds(n, checks);
+    case Kind::Read:
+      return commands_.holds_read(n, checks);
   }
   return false;
 }

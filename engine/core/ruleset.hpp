@@ -131,16 +131,16 @@ struct CompiledCommand {
 };
 
 struct ConditionNode {
-  enum class Kind : std::uint8_t { And, Or, Not, Macro, Fact, Value, IsSet, Exists, Command };
+  enum class Kind : std::uint8_t { And, Or, Not, Macro, Fact, Value, IsSet, Exists, Command, Read };
   Kind kind = Kind::And;
   bool negated = false;  // IsSet: `is not set`
   ast::Location loc;
   std::vector<ConditionNode> children;  // And/Or: operands; Not/Macro: one
   FactRef fact;                         // Fact, IsSet
   CompiledStringTest test;              // Fact, Value
-  // Value: the string tested; Exists: the path (both: always set).
+  // Value: the string tested; Exists, Read: the path (all: always set).
   std::unique_ptr<const CompiledTemplate> subject;
-  std::shared_ptr<const CompiledCommand> command;  // Command
+  std::shared_ptr<const CompiledCommand> command;  // Command; Read: its test (no argv)
   std::unique_ptr<const std::string> macro_name;   // Macro
 };
 

@@ -23,6 +23,7 @@
 
 #include "engine/core/loader.hpp"
 #include "engine/core/output.hpp"
+#include "engine/facts/file_reads.hpp"
 #include "engine/facts/files.hpp"
 #include "engine/facts/paths.hpp"
 
@@ -61,7 +62,8 @@ struct TestCase {
   KubeContext context;
   std::vector<std::string> kubeconfig_files;
   std::map<std::string, std::string> env;
-  std::set<std::string> files;
+  // `files`: the paths that exist; a file's content for `read`, none for a folder.
+  std::map<std::string, std::optional<std::string>> files;
   std::map<std::string, std::string> skaffold;
   std::optional<std::string> skaffold_yaml_push;
   bool probe_cluster = false;
@@ -328,6 +330,7 @@ const std::vector<std::string> kExpectKeys = {
     "load_command", "registry", "notes",        "notes-include"};
 const std::vector<std::string> kStubKeys = {"argv", "stdout", "stderr", "exit", "timeout", "not-found"};
 const std::vector<std::string> kSkaffoldKeys = {"local-cluster", "kind-disable-load", "k3d-disable-load"};
+const std::vector<std::string> kTestFileEntryKeys = {"path", "content"};
 const std::vector<std::string> kFileKeys = {"rules", "shipped", "commands", "tests"};
 
 std::vector<std::string> field_names() {
@@ -459,7 +462,22 @@ TestCase parse_test(const Reader& r, const YAML::Node& n) {
         t.env[name] = r.string(value, "env " + name);
       }
     } else if (key == "files") {
-      for (const auto& f : r.strings(v, "files")) t.files.insert(paths::clean(f));
+      if (!v.IsSequence()) r.fail(v, "files must be a list of paths or {path, content} mappings");
+      for (const auto& item : v) {
+        if (item.IsScalar()) {
+          t.files[paths::clean(item.Scalar())] = std::nullopt;
+          continue;
+        }
+        if (!item.IsMap()) r.fail(item, "files must be a list of paths or {path, content} mappings");
+        std::optional<std::string> path, content;
+        for (const auto& [k, value] : r.entries(item, kTestFileEntryKeys, "a file of " + where)) {
+          (k == "path" ? path : content) = r.string(value, "file " + k);
+        }
+        if (!path) r.fail(item, "a file of " + where + " needs a path");
+        if (!content)
+          r.fail(item, "a file of " + where + " needs a content (write a folder as a plain path)");
+        t.files[paths::clean(*path)] = std::move(content);
+      }
     } else if (key == "skaffold") {
       if (!v.IsMap()) r.fail(v, "skaffold of " + where + " must be a mapping");
       for (const auto& [name, value] : r.entries(v, kSkaffoldKeys, "skaffold of " + where)) {
@@ -667,6 +685,48 @@ struct TestResult {
   bool passed() const { return failures.empty(); }
 };
 
+// The test's `files` as `read` sees them: a path listed with a content is a file; one listed
+// without is a folder, as is every folder a listed path lies below.
+file_reads::ListResult list_test_folder(const std::map<std::string, std::optional<std::string>>& files,
+                                        const std::string& path, std::vector<file_reads::FolderEntry>& out) {
+  out.clear();
+  const std::string folder = paths::clean(path);
+  const std::string prefix = folder == "/" ? folder : folder + "/";
+  bool found = false;
+  if (auto it = files.find(folder); it != files.end()) {
+    if (it->second) return file_reads::ListResult::Missing;  // a file, not a folder
+    found = true;
+  }
+  std::map<std::string, bool> entries;  // name -> folder
+  for (auto it = files.lower_bound(prefix); it != files.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+    found = true;
+    const std::string rest = it->first.substr(prefix.size());
+    if (rest.empty()) continue;
+    const std::size_t slash = rest.find('/');
+    entries[rest.substr(0, slash)] |= slash != std::string::npos || !it->second;
+  }
+  for (auto& [name, is_folder] : entries) out.push_back({name, is_folder});
+  return found ? file_reads::ListResult::Listed : file_reads::ListResult::Missing;
+}
+
+bool read_test_file(const std::map<std::string, std::optional<std::string>>& files, const std::string& path,
+                    std::string& out, std::string& why) {
+  const std::string file = paths::clean(path);
+  const auto it = files.find(file);
+  if (it != files.end() && it->second) {
+    if (it->second->size() > file_reads::kMaxReadFileSize) {
+      why = file_reads::too_large_text();
+      return false;
+    }
+    out = *it->second;
+    return true;
+  }
+  std::vector<file_reads::FolderEntry> entries;
+  why = list_test_folder(files, file, entries) == file_reads::ListResult::Listed ? "is a folder"
+                                                                                 : "does not exist";
+  return false;
+}
+
 // A rule, identified across the rule sets of several test files.
 struct RuleKey {
   std::string name, file;
@@ -695,6 +755,12 @@ TestResult run_one(const TestFile& tf, const TestCase& t, std::set<RuleKey>& cov
     return it == t.env.end() ? std::nullopt : std::optional(it->second);
   };
   in.file_exists = [&t](const std::string& path) { return t.files.count(paths::clean(path)) != 0; };
+  in.list_folder = [&t](const std::string& path, std::vector<file_reads::FolderEntry>& out, std::string&) {
+    return list_test_folder(t.files, path, out);
+  };
+  in.read_file = [&t](const std::string& path, std::string& out, std::string& why) {
+    return read_test_file(t.files, path, out, why);
+  };
   in.skaffold_config = [&t]() { return t.skaffold; };
   in.skaffold_build_local_push = t.skaffold_yaml_push;
   in.probe_cluster = t.probe_cluster;

@@ -641,3 +641,41 @@ TEST_CASE("the example rule tests in tests/rule-tests", "[rule-test]") {
   CHECK(failing.rc == 1);
   CHECK(failing.out == expected);
 }
+
+TEST_CASE("read on test files: some and every, folders, missing and unparsable files", "[rule-test]") {
+  // tests/rule-tests/read: a test's `files` with contents are what `read` reads.
+  const fs::path old = fs::current_path();
+  fs::current_path(LCRULES_SOURCE_DIR);
+  const Run r = run({"tests/rule-tests/read"});
+  fs::current_path(old);
+  INFO(r.out << r.err);
+  CHECK(r.rc == 0);
+  CHECK(last_line(r.out) == "14 passed, 0 failed");
+}
+
+TEST_CASE("a files entry is a path or a {path, content} mapping", "[rule-test]") {
+  TempDir dir;
+  dir.write("a.rules", "rule a {\n  when context.name == \"x\"\n  set local = true\n}\n");
+  const std::string file = dir.write("a.rules-test.yaml", R"(shipped: false
+tests:
+  - name: t
+    context: x
+    files:
+      - {path: /a}
+    expect: {local: true}
+)");
+  Run r = run({file});
+  CHECK(r.rc == 2);
+  CHECK(r.err == file + ":6:9: error: a file of test 't' needs a content (write a folder as a plain path)\n");
+  dir.write("a.rules-test.yaml", R"(shipped: false
+tests:
+  - name: t
+    context: x
+    files:
+      - {path: /a, content: x, mode: 1}
+    expect: {local: true}
+)");
+  r = run({file});
+  CHECK(r.rc == 2);
+  CHECK(r.err == file + ":6:32: error: unknown key 'mode' in a file of test 't' (known keys: path, content)\n");
+}
