@@ -24,7 +24,7 @@ syntax keyword lcrulesProperty priority stage description timeout when set note 
 syntax keyword lcrulesOperator and or not is in exists starts-with ends-with matches inside
 " (`contains` is an argument of :syntax, so it cannot be in a keyword list.)
 syntax match lcrulesOperator /\<contains\>/
-syntax keyword lcrulesCommand run succeeds exits output json yaml as cache env
+syntax keyword lcrulesCommand run read succeeds exits output json yaml as cache env
 " Values.
 syntax keyword lcrulesBoolean true false
 syntax keyword lcrulesNull null
