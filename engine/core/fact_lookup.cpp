@@ -76,9 +76,9 @@ const std::string* FactLookup::fact(const FactRef& f) {
     case K::Env: {
       // A handful of variables per evaluation: a flat list, looked up once each.
       for (const auto& [name, value] : env_) {
-        if (*name == f.key) return opt(value);
+        if (name == f.key) return opt(value);
       }
-      env_.emplace_back(&f.key, in_.getenv ? in_.getenv(f.key) : std::nullopt);
+      env_.emplace_back(f.key, in_.getenv ? in_.getenv(f.key) : std::nullopt);
       return opt(env_.back().second);
     }
     case K::Skaffold: {

@@ -81,7 +81,8 @@ class FactLookup {
   std::vector<std::pair<std::string, std::string>> captures_;
   const nlohmann::json* item_ = nullptr;
   // std::list, not std::deque: stable addresses, and nothing allocated while empty.
-  std::list<std::pair<const std::string*, std::optional<std::string>>> env_;
+  std::list<std::pair<std::string, std::optional<std::string>>>
+      env_;  // names copied: a FactRef may be a temporary
   std::optional<std::map<std::string, std::string>> skaffold_;
   std::optional<ServerUrl> server_url_;
   std::optional<std::string> kubeconfig_files_;

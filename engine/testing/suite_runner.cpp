@@ -754,7 +754,12 @@ TestResult run_one(const TestFile& tf, const TestCase& t, std::set<RuleKey>& cov
     const auto it = t.env.find(name);
     return it == t.env.end() ? std::nullopt : std::optional(it->second);
   };
-  in.file_exists = [&t](const std::string& path) { return t.files.count(paths::clean(path)) != 0; };
+  // A listed path exists, and so does every folder a listed path lies below.
+  in.file_exists = [&t](const std::string& path) {
+    std::vector<file_reads::FolderEntry> entries;
+    return t.files.count(paths::clean(path)) != 0 ||
+           list_test_folder(t.files, path, entries) == file_reads::ListResult::Listed;
+  };
   in.list_folder = [&t](const std::string& path, std::vector<file_reads::FolderEntry>& out, std::string&) {
     return list_test_folder(t.files, path, out);
   };
