@@ -106,8 +106,8 @@ nlohmann::ordered_json Evaluation::json() const {
       decision_json(data_->decision, data_->explanation ? &*data_->explanation : nullptr));
 }
 
-std::string Evaluation::text() const {
-  return render_text(data_->decision, data_->explanation ? &*data_->explanation : nullptr);
+std::string Evaluation::text(TextStyle style) const {
+  return render_text(data_->decision, data_->explanation ? &*data_->explanation : nullptr, style);
 }
 
 // --- Engine -----------------------------------------------------------------------------

@@ -27,8 +27,12 @@ namespace {
 // is written, and main() exits with 128 + the signal.
 bool interrupted() { return interrupted_by_signal() != 0; }
 
+Styles g_styles;
+
 void print_errors(const std::vector<Error>& errors) {
-  for (const auto& e : errors) std::cerr << e.text << (e.text.empty() || e.text.back() != '\n' ? "\n" : "");
+  for (const auto& e : errors)
+    std::cerr << paint_diagnostic(e.text, g_styles.err)
+              << (e.text.empty() || e.text.back() != '\n' ? "\n" : "");
 }
 
 // Loads the active rules (through the rule-set cache when `use_cache`); errors printed.
@@ -53,7 +57,7 @@ int answer_written(int status) {
     if (std::cout.good()) return status;
   }
   const int err = errno;
-  std::cerr << "lcrules: error: cannot write the answer: "
+  std::cerr << paint_diagnostic("lcrules: error: cannot write the answer: ", g_styles.err)
             << (err != 0 ? std::strerror(err) : "the output stream failed") << "\n";
   return kExitInput;
 }
@@ -190,6 +194,14 @@ std::vector<std::string> fmt_targets(const std::vector<std::string>& paths, bool
   return out;
 }
 
+bool color_for(int fd, const std::string& when) {
+  if (when == "always") return true;  // an explicit flag wins over NO_COLOR (no-color.org)
+  if (when == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color && *no_color) return false;
+  return ::isatty(fd) == 1;
+}
+
 // The engine's build information and the command line's own library.
 BuildInfo cli_build_info() {
   BuildInfo info = build_info();
@@ -254,7 +266,7 @@ int run_eval(const Engine& engine, const EvalRequest& request, RuleSetOptions ru
     print_errors(result.errors());
     return kExitInput;
   }
-  std::cout << (json ? dump_json(result->json()) : result->text());
+  std::cout << (json ? dump_json(result->json()) : result->text(g_styles.out));
   return answer_written(kExitOk);
 }
 
@@ -294,8 +306,21 @@ int run_facts(const Engine& engine, const EvalRequest& request, RuleSetOptions r
 }
 
 int run_tests(const TestOptions& options, const RuleSetOptions& rules) {
-  return answer_written(static_cast<int>(run_rule_tests(options, rules, std::cout, std::cerr)));
+  TestOptions styled = options;
+  styled.style = g_styles.out;
+  styled.error_style = g_styles.err;
+  return answer_written(static_cast<int>(run_rule_tests(styled, rules, std::cout, std::cerr)));
 }
+
+Styles decide_styles(const std::string& when) {
+  Styles s;
+  s.out.color = color_for(STDOUT_FILENO, when);
+  s.err.color = color_for(STDERR_FILENO, when);
+  return s;
+}
+
+void set_styles(const Styles& styles) { g_styles = styles; }
+const Styles& styles() { return g_styles; }
 
 std::string version_text() { return build_info_text(cli_build_info()); }
 

@@ -27,6 +27,16 @@ int run_rules(const Engine& engine, const RuleSetOptions& rules, bool json);
 int run_facts(const Engine& engine, const EvalRequest& request, RuleSetOptions rules, bool json,
               bool run_commands);
 int run_tests(const TestOptions& options, const RuleSetOptions& rules);
+// Colour (docs/cli.md, "Colour"), decided once by main() for each stream: `when` is the
+// --color value, auto (a terminal, and NO_COLOR unset or empty), always or never.
+struct Styles {
+  TextStyle out;  // standard output
+  TextStyle err;  // standard error
+};
+Styles decide_styles(const std::string& when);
+void set_styles(const Styles& styles);
+const Styles& styles();
+
 // `lcrules version [-o json]`; `lcrules --version` prints version_text().
 int run_version(bool json);
 std::string version_text();

@@ -150,6 +150,15 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember(completion_shells()));
 
+  // --color, before or after the subcommand (docs/cli.md, "Colour").
+  std::string color = "auto";
+  for (auto* a : app.get_subcommands({})) {
+    a->add_option("--color", color, "Colour: auto (a terminal, NO_COLOR unset), always or never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+  }
+  app.add_option("--color", color, "Colour: auto (a terminal, NO_COLOR unset), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+
   // kubectl-lcrules (kubectl's plugin) acts as `lcrules eval`; __complete and __man are hidden.
   const Invocation invoked = invocation(app, argc, argv);
   if (auto status = run_hidden_command(app, invoked, rule_opts)) return *status;
@@ -196,8 +205,13 @@ int main(int argc, char** argv) {
   // A hanging command must not hold an evaluation for the sum of its commands' timeouts.
   if ((*eval || *facts) && !eval_opts.deadline) eval_opts.deadline = kDefaultDeadlineSeconds;
 
-  auto logger = spdlog::stderr_color_st("lcrules");
-  logger->set_pattern("lcrules: %l: %v");
+  set_styles(decide_styles(color));
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_st>(
+      styles().err.color ? spdlog::color_mode::always : spdlog::color_mode::never);
+  sink->set_color(spdlog::level::warn, "\033[1;33m");  // as lcrules' own warning: (lcrules/style.hpp)
+  sink->set_color(spdlog::level::err, "\033[1;31m");
+  auto logger = std::make_shared<spdlog::logger>("lcrules", sink);
+  logger->set_pattern("lcrules: %^%l%$: %v");
   logger->set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
   spdlog::set_default_logger(logger);
 

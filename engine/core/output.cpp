@@ -102,10 +102,17 @@ std::string summary_line(const Decision& d) {
   return out;
 }
 
-std::string render_text(const Decision& d, const Explanation* ex) {
+std::string render_text(const Decision& d, const Explanation* ex, TextStyle style) {
   std::string out = summary_line(d) + "\n";
   for (const auto& n : d.notes) out += "note: " + n + "\n";
   if (!ex) return printable(out);
+  // Kubeconfig values and command output reach a terminal: everything but the markers goes
+  // through printable(), so no escape sequence gets through but the markers' own colour.
+  std::string done;
+  auto mark = [&](std::string_view marker, Tone tone) {
+    done += printable(out) + paint(marker, tone, style);
+    out.clear();
+  };
   out += "\nWhy:\n";
   for (const auto& f : ex->fields) {
     std::string line = "  " + std::string(field_name(f.field)) + " = " + f.value;
@@ -119,9 +126,15 @@ std::string render_text(const Decision& d, const Explanation* ex) {
   out += "\nRules, in evaluation order:\n";
   for (const auto& t : ex->rules) {
     const CompiledRule& r = *t.rule;
-    out += "  [" + std::string(outcome_name(t.outcome)) + "] " + r.name + " (priority " +
-           std::to_string(r.priority) + (r.stage == ast::Stage::Policy ? ", stage policy" : "") + ", " +
-           last_changed(r) + ")\n";
+    out += "  ";
+    if (t.outcome == Explanation::RuleTrace::Outcome::Skipped) {
+      out += "[skipped]";
+    } else {
+      const bool matched = t.outcome == Explanation::RuleTrace::Outcome::Matched;
+      mark(matched ? "[matched]" : "[not-matched]", matched ? Tone::Good : Tone::Bad);
+    }
+    out += " " + r.name + " (priority " + std::to_string(r.priority) +
+           (r.stage == ast::Stage::Policy ? ", stage policy" : "") + ", " + last_changed(r) + ")\n";
     if (t.outcome == Explanation::RuleTrace::Outcome::Skipped) {
       out += "      not evaluated: every field it sets (" + fields_text(t.lost) + ") was already decided\n";
       continue;
@@ -131,8 +144,11 @@ std::string render_text(const Decision& d, const Explanation* ex) {
              (r.rule ? " (set by " + r.rule->name + ")" : std::string(" (the default: no rule set it)")) +
              "\n";
     }
-    for (const auto& c : t.checks)
-      out += std::string(c.held ? "      held: " : "      failed: ") + c.text + "\n";
+    for (const auto& c : t.checks) {
+      out += "      ";
+      mark(c.held ? "held:" : "failed:", c.held ? Tone::Good : Tone::Bad);
+      out += " " + c.text + "\n";
+    }
     if (!t.decided.empty()) out += "      decided: " + fields_text(t.decided) + "\n";
     for (const auto& r : t.replaced) {
       out += "      replaced " + std::string(field_name(r.field)) + " set by " + r.rule->name +
@@ -164,8 +180,7 @@ std::string render_text(const Decision& d, const Explanation* ex) {
     out += "\nFacts not available:\n";
     for (const auto& p : ex->problems) out += "  " + p.fact + ": " + p.reason + "\n";
   }
-  // Kubeconfig values and command output reach a terminal: no escape sequences get through.
-  return printable(out);
+  return done + printable(out);
 }
 
 nlohmann::ordered_json explanation_json(const Explanation& ex) {

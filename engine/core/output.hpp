@@ -5,13 +5,15 @@
 #include <string>
 
 #include "engine/core/evaluator.hpp"
+#include "lcrules/style.hpp"
 
 namespace lcrules {
 
 // The one-line answer: "kind-dev: kind, local, cluster dev: load images with `kind load ...`".
 std::string summary_line(const Decision& d);
 
-std::string render_text(const Decision& d, const Explanation* ex);
+// With style.color, the explanation's [matched]/[not-matched] and held:/failed: in colour.
+std::string render_text(const Decision& d, const Explanation* ex, TextStyle style = {});
 nlohmann::ordered_json decision_json(const Decision& d, const Explanation* ex);
 
 nlohmann::ordered_json explanation_json(const Explanation& ex);

@@ -736,7 +736,7 @@ struct RuleKey {
 
 RuleKey key_of(const CompiledRule& r) { return {r.name, r.loc.file, r.loc.line}; }
 
-TestResult run_one(const TestFile& tf, const TestCase& t, std::set<RuleKey>& covered) {
+TestResult run_one(const TestFile& tf, const TestCase& t, std::set<RuleKey>& covered, TextStyle style) {
   TestResult res;
   res.file = &tf;
   res.test = &t;
@@ -823,7 +823,7 @@ TestResult run_one(const TestFile& tf, const TestCase& t, std::set<RuleKey>& cov
     }
   }
   if (!f.empty()) {
-    res.explanation = render_text(d, &ex);
+    res.explanation = render_text(d, &ex, style);
     res.decision = decision_json(d, &ex);
   }
   return res;
@@ -991,7 +991,8 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
     loaded.emplace(std::move(key), tf.rules);
   }
   if (!errors.empty()) {
-    for (const auto& e : errors) err_out << e << (e.empty() || e.back() != '\n' ? "\n" : "");
+    for (const auto& e : errors)
+      err_out << paint_diagnostic(e, opts.error_style) << (e.empty() || e.back() != '\n' ? "\n" : "");
     return TestStatus::CouldNotRun;
   }
 
@@ -1002,7 +1003,7 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
     bool any = false;
     for (const auto& t : tf.tests) {
       if (filter && !boost::regex_search(t.name, *filter)) continue;
-      results.push_back(run_one(tf, t, covered));
+      results.push_back(run_one(tf, t, covered, opts.style));
       any = true;
     }
     if (any) ran_files.push_back(&tf);
@@ -1055,7 +1056,8 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
   } else {
     std::string text;
     for (const auto& r : results) {
-      text += std::string(r.passed() ? "PASS " : "FAIL ") + r.test->name + " (" + r.file->path + ")\n";
+      text += (r.passed() ? paint("PASS", Tone::Good, opts.style) : paint("FAIL", Tone::Bad, opts.style)) +
+              " " + r.test->name + " (" + r.file->path + ")\n";
       if (r.passed()) continue;
       for (const auto& f : r.failures) text += "  " + f + "\n";
       text += indent(r.explanation, "    ");

@@ -18,6 +18,7 @@
 
 #include "lcrules/decision.hpp"
 #include "lcrules/error.hpp"
+#include "lcrules/style.hpp"
 
 namespace lcrules {
 
@@ -118,7 +119,7 @@ class Evaluation {
   const Decision& decision() const;
   bool explained() const;
   nlohmann::ordered_json json() const;  // exactly the object `lcrules eval -o json` prints (apiVersion first)
-  std::string text() const;             // what `lcrules eval` prints
+  std::string text(TextStyle style = {}) const;  // what `lcrules eval` prints (colour: docs/cli.md)
 
  private:
   std::shared_ptr<const Data> data_;

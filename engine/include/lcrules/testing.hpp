@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lcrules/engine.hpp"
+#include "lcrules/style.hpp"
 
 namespace lcrules {
 
@@ -15,6 +16,8 @@ struct TestOptions {
   std::string run_filter;          // regex over test names
   bool coverage = false;           // also list rules no test saw decide something
   bool json = false;               // the report as JSON
+  TextStyle style;                 // colour in the report: PASS/FAIL, explanations
+  TextStyle error_style;           // colour in the errors: their error: labels
 };
 
 enum class TestStatus {
