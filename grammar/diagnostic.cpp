@@ -61,7 +61,7 @@ std::string escape_excerpt(std::string_view line, std::size_t column0, std::size
 }  // namespace
 
 Diagnostic make_diagnostic(std::string_view text, const ast::Location& loc, std::string message) {
-  Diagnostic d{loc, std::move(message), {}, 0};
+  Diagnostic d{loc, std::move(message), {}, 0, {}, {}};
   if (loc.line == 0 || loc.offset > text.size()) return d;
   const std::size_t begin = loc.offset - std::min(loc.offset, loc.column - 1);
   std::size_t end = text.find('\n', begin);
@@ -88,17 +88,35 @@ Diagnostic make_diagnostic(std::string_view text, const ast::Location& loc, std:
   return d;
 }
 
-std::string headline(const Diagnostic& d) {
-  return d.loc.file.str() + ":" + std::to_string(d.loc.line) + ":" + std::to_string(d.loc.column) +
-         ": error: " + d.message;
+namespace {
+
+std::string first_line(const Diagnostic& d, const char* severity) {
+  return d.loc.file.str() + ":" + std::to_string(d.loc.line) + ":" + std::to_string(d.loc.column) + ": " +
+         severity + ": " + d.message;
 }
 
-std::string format(const Diagnostic& d) {
-  std::string out = headline(d) + "\n";
+void append(std::string& out, const Diagnostic& d, const char* severity) {
+  out += first_line(d, severity) + "\n";
   if (d.caret_column > 0) {
     out += "  " + d.excerpt + "\n";
     out += "  " + std::string(d.caret_column - 1, ' ') + "^\n";
   }
+}
+
+}  // namespace
+
+std::string headline(const Diagnostic& d) { return first_line(d, "error"); }
+
+std::string headlines(const Diagnostic& d) {
+  std::string out = headline(d);
+  for (const auto& n : d.notes) out += "\n" + first_line(n, "note");
+  return out;
+}
+
+std::string format(const Diagnostic& d) {
+  std::string out;
+  append(out, d, "error");
+  for (const auto& n : d.notes) append(out, n, "note");
   return out;
 }
 

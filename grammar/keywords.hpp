@@ -2,10 +2,13 @@
 // (TAO_PEGTL_STRING, so every kw<...>) that a rule reachable from `file` matches, found by
 // PEGTL's rule_list_t. A keyword added to grammar.hpp is in this list without anything else
 // to update; the editor syntax files (grammar/editors/) are checked against it by a test
-// (tests/editors/, tools/grammar_words).
+// (tests/editors/, tools/grammar_words). Also the words that start each alternative of a
+// rule (keywords_of), for "did you mean" (grammar/syntax_hints.cpp).
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -112,5 +115,38 @@ inline std::vector<GrammarWord> grammar_words() {
             [](const GrammarWord& a, const GrammarWord& b) { return a.text < b.text; });
   return words;
 }
+
+namespace detail {
+
+template <typename List>
+struct front;
+template <typename First, typename... Rest>
+struct front<type_list<First, Rest...>> {
+  using type = First;
+};
+
+// The literal a rule starts with: the first sub-rule, followed down to a string (told
+// apart by its rule_t, as rules derive from the PEGTL rules they are).
+template <typename Rule, typename RuleT = typename Rule::rule_t>
+struct first_word : first_word<typename front<typename Rule::subs_t>::type> {};
+template <typename Rule, char... Cs>
+struct first_word<Rule, internal::string<Cs...>> {
+  static constexpr char chars[] = {Cs..., '\0'};
+  static constexpr std::string_view value{chars, sizeof...(Cs)};
+};
+
+template <typename List>
+struct first_words;
+template <typename... Rules>
+struct first_words<type_list<Rules...>> {
+  static constexpr std::array<std::string_view, sizeof...(Rules)> value{first_word<Rules>::value...};
+};
+
+}  // namespace detail
+
+// The first word of each alternative of `Sor` (a sor<...> of keyword-led rules), in the
+// grammar's order: keywords_of<rule_property> is {"priority", "stage", ...}.
+template <typename Sor>
+inline constexpr auto keywords_of = detail::first_words<typename Sor::subs_t>::value;
 
 }  // namespace lcrules::grammar

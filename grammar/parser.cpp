@@ -9,6 +9,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "grammar/grammar.hpp"
+#include "grammar/syntax_hints.hpp"
 
 namespace lcrules {
 namespace {
@@ -96,6 +98,18 @@ struct FlatNode {
   bool folded;  // a single-operand or/and chain: stands for the node after it
 };
 
+// The '{' of an item (braces of items do not nest): where it is, and the item it opens.
+template <typename Rule>
+inline constexpr bool is_item_brace =
+    std::is_same_v<Rule, g::rule_open> || std::is_same_v<Rule, g::override_open>;
+
+struct BraceMark {
+  std::size_t byte = 0;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  std::string item;  // "rule 'kind'"; empty when unknown
+};
+
 // `nodes` and `marks` are used as stacks: their first `size` / `depth` elements are live,
 // and they grow by doubling; pushing and truncating stay inline and never free. The nodes
 // are not initialised when allocated (only the pages actually used get touched).
@@ -105,6 +119,7 @@ struct Tree {
   std::uint32_t size = 0;
   std::vector<std::uint32_t> marks;  // open rules: the value of `size` when each started
   std::uint32_t depth = 0;
+  std::optional<BraceMark>* open_brace = nullptr;  // set to the last item '{' (for errors)
 
   explicit Tree(std::size_t expected) { reserve(expected); }
 
@@ -134,10 +149,11 @@ struct Tree {
 // hold nodes fails (as pegtl::parse_tree does, without a heap node per rule).
 template <typename Rule>
 struct tree_control : g::control<Rule> {
-  static constexpr bool enable = is_node<Rule> || has_nodes<8, typename Rule::subs_t>;
+  static constexpr bool enable = is_node<Rule> || is_item_brace<Rule> || has_nodes<8, typename Rule::subs_t>;
 
   template <typename ParseInput>
   static void start(const ParseInput& in, g::parse_state& /*unused*/, Tree& t) {
+    if constexpr (is_item_brace<Rule>) mark_brace(in, t);
     t.push_mark();
     if constexpr (is_node<Rule>) {
       const auto& it = in.iterator();
@@ -169,6 +185,26 @@ struct tree_control : g::control<Rule> {
   template <typename ParseInput>
   static void failure(const ParseInput& /*unused*/, g::parse_state& /*unused*/, Tree& t) {
     t.size = t.pop_mark();
+  }
+
+ private:
+  // At an item's '{': the item is the name node just before it.
+  template <typename ParseInput>
+  static void mark_brace(const ParseInput& in, Tree& t) {
+    if (t.open_brace == nullptr) return;
+    const auto& it = in.iterator();
+    BraceMark& b = t.open_brace->emplace();
+    b.byte = it.byte;
+    b.line = static_cast<std::uint32_t>(it.line);
+    b.column = static_cast<std::uint32_t>(it.column);
+    if (t.size == 0) return;
+    const FlatNode& name = t.nodes[t.size - 1];
+    const char* kind = name.type == type_id<g::rule_name>       ? "rule"
+                       : name.type == type_id<g::override_name> ? "override"
+                                                                : nullptr;
+    if (kind != nullptr && name.end != nullptr) {
+      b.item = std::string(kind) + " '" + std::string(name.begin, name.end) + "'";
+    }
   }
 };
 
@@ -800,6 +836,7 @@ ParseResult parse_rules(std::string text, const std::string& path) {
       const char* message = t[bad] == '\0' ? g::kNulMessage : g::kUtf8Message;
       result.error = make_diagnostic(t, location_of(t, bad, path), message);
     };
+    std::optional<BraceMark> open_brace;
     try {
       pegtl::memory_input<pegtl::tracking_mode::eager, pegtl::eol::lf_crlf> in(t.data(), t.size(), path);
       g::parse_state state;
@@ -807,6 +844,7 @@ ParseResult parse_rules(std::string text, const std::string& path) {
       // costs nothing, as it is not initialised.
       Tree tree(t.size() / 4 + 64);
       tree.marks.resize(256);
+      tree.open_brace = &open_brace;
       const bool ok = pegtl::parse<g::file, pegtl::nothing, tree_control>(in, state, tree);
       if (bad != std::string_view::npos) {
         byte_error();
@@ -826,21 +864,27 @@ ParseResult parse_rules(std::string text, const std::string& path) {
           (bad < pos.byte || (bad == pos.byte && !is_byte_message(e.message())))) {
         byte_error();
       } else {
-        result.error = make_diagnostic(
+        std::optional<OpenBrace> open;
+        if (open_brace) {
+          const BraceMark& b = *open_brace;
+          open = OpenBrace{ast::Location{path, b.line, b.column, static_cast<std::uint32_t>(b.byte)}, b.item};
+        }
+        result.error = syntax_diagnostic(
             t,
             ast::Location{path, static_cast<std::uint32_t>(pos.line), static_cast<std::uint32_t>(pos.column),
                           static_cast<std::uint32_t>(pos.byte)},
-            std::string(e.message()));
+            std::string(e.message()), open);
       }
     } catch (const conversion_error& e) {
       result.error = make_diagnostic(t, e.loc, e.message);
     }
   } catch (const std::bad_alloc&) {
     result.file.reset();
-    result.error = Diagnostic{ast::Location{path, 0, 0, 0}, "out of memory while parsing", {}, 0};
+    result.error = Diagnostic{ast::Location{path, 0, 0, 0}, "out of memory while parsing", {}, 0, {}, {}};
   } catch (const std::exception& e) {
     result.file.reset();
-    result.error = Diagnostic{ast::Location{path, 0, 0, 0}, std::string("cannot parse: ") + e.what(), {}, 0};
+    result.error =
+        Diagnostic{ast::Location{path, 0, 0, 0}, std::string("cannot parse: ") + e.what(), {}, 0, {}, {}};
   }
   return result;
 }

@@ -1,5 +1,6 @@
 // Data-driven checker corpus: tests/corpus/semantic/valid/*.rules must load;
-// tests/corpus/semantic/invalid/NAME.rules must fail with the first error line in NAME.error.
+// tests/corpus/semantic/invalid/NAME.rules must fail with the first error's line and its
+// note lines in NAME.error.
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -16,7 +17,7 @@ namespace {
 std::string first_error(const fs::path& file) {
   const std::string rel = fs::relative(file, LCRULES_SOURCE_DIR).string();
   auto parsed = lcrules::parse_rules(read_file(file), rel);
-  if (parsed.error) return lcrules::headline(*parsed.error);
+  if (parsed.error) return lcrules::headlines(*parsed.error);
   std::vector<lcrules::ast::File> files;
   files.push_back(std::move(*parsed.file));
   auto kept = lcrules::check_rule_files(files);
@@ -27,7 +28,7 @@ std::string first_error(const fs::path& file) {
   for (const auto& e : consumed.errors) consumed_errors.push_back(lcrules::format(e));
   CHECK(kept_errors == consumed_errors);
   CHECK(kept.rule_set.rules.size() == consumed.rule_set.rules.size());
-  return kept.errors.empty() ? std::string() : lcrules::headline(kept.errors.front());
+  return kept.errors.empty() ? std::string() : lcrules::headlines(kept.errors.front());
 }
 
 std::vector<fs::path> cases(const char* folder) {
