@@ -208,7 +208,7 @@ bool compile_condition(CheckState& state, const ast::Condition& c, const Scope& 
               state.error(c.loc,
                           "'" + n.name + "' is a list, not a condition: write 'FACT in " + n.name + "'");
             } else {
-              state.error(c.loc, "undefined macro '" + n.name + "'");
+              state.error(c.loc, "undefined macro '" + n.name + "'", state.closest_macro(n.name));
             }
             ok = false;
             return;

@@ -180,7 +180,11 @@ std::optional<FactRef> resolve_readable_fact(CheckState& state, const std::strin
                                              const ast::Location& loc, const Scope& scope) {
   auto fact = resolve_fact(name);
   if (!fact) {
-    state.error(loc, "unknown fact '" + name + "' (see the fact table in docs/language.md)");
+    if (auto suggestion = fact_suggestion(name)) {
+      state.error(loc, "unknown fact '" + name + "'", suggestion);
+    } else {
+      state.error(loc, "unknown fact '" + name + "' (see the fact table in docs/language.md)");
+    }
     return std::nullopt;
   }
   if (!check_decision_use(state, *fact, loc, scope)) return std::nullopt;
@@ -211,7 +215,7 @@ bool compile_string_test(CheckState& state, const ast::StringTest& t, const Scop
     }
     auto it = state.lists.find(ref->name);
     if (it == state.lists.end()) {
-      state.error(ref->loc, "unknown list '" + ref->name + "'");
+      state.error(ref->loc, "unknown list '" + ref->name + "'", state.closest_list(ref->name));
       return false;
     }
     auto list = std::make_unique<CompiledList>();

@@ -51,7 +51,8 @@ void apply_override(CheckState& state, RuleDraft& draft, const ast::Override& ov
 void merge_override(CheckState& state, const ast::Override& ov) {
   RuleDraft* draft = state.find_draft(ov.name);
   if (draft == nullptr) {
-    state.error(ov.loc, "override names no rule defined earlier: '" + ov.name + "'");
+    state.error(ov.loc, "override names no rule defined earlier: '" + ov.name + "'",
+                state.closest_rule(ov.name));
     return;
   }
   apply_override(state, *draft, ov);
@@ -60,7 +61,8 @@ void merge_override(CheckState& state, const ast::Override& ov) {
 void merge_disable(CheckState& state, const ast::Disable& dis) {
   RuleDraft* draft = state.find_draft(dis.name);
   if (draft == nullptr) {
-    state.error(dis.loc, "disable names no rule defined earlier: '" + dis.name + "'");
+    state.error(dis.loc, "disable names no rule defined earlier: '" + dis.name + "'",
+                state.closest_rule(dis.name));
     return;
   }
   draft->disabled_by = dis.loc;

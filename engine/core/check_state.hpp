@@ -83,6 +83,14 @@ struct CheckState {
 
   // Reports `message` at `loc`, quoting the line from the file's text when it is kept.
   void error(const ast::Location& loc, std::string message);
+  // An error about an unknown name: " (did you mean 'SUGGESTION'?)" is appended to the
+  // message when there is a suggestion.
+  void error(const ast::Location& loc, std::string message, const std::optional<std::string>& suggestion);
+  // The name of a rule defined so far that `name` may be a typo of.
+  std::optional<std::string> closest_rule(std::string_view name) const;
+  // The macro or list name `name` may be a typo of.
+  std::optional<std::string> closest_macro(std::string_view name) const;
+  std::optional<std::string> closest_list(std::string_view name) const;
   // The draft of the rule called `name`, or null.
   RuleDraft* find_draft(std::string_view name) {
     std::size_t slot = 0;

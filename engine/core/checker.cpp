@@ -1,5 +1,6 @@
 #include "engine/core/checker.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "engine/core/check_order.hpp"
 #include "engine/core/check_register.hpp"
 #include "engine/core/check_state.hpp"
+#include "grammar/suggest.hpp"
 
 namespace lcrules {
 
@@ -46,7 +48,10 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 
 }  // namespace
 
-std::optional<FactRef> resolve_fact(std::string_view name) {
+namespace {
+
+// The facts known by their whole name.
+const std::map<std::string, FactRef::Kind, std::less<>>& exact_facts() {
   using K = FactRef::Kind;
   static const std::map<std::string, K, std::less<>> exact = {
       {"context.name", K::ContextName},
@@ -66,6 +71,18 @@ std::optional<FactRef> resolve_fact(std::string_view name) {
       {"option.probe-cluster", K::OptionProbeCluster},
       {"kubeconfig.files", K::KubeconfigFiles},
   };
+  return exact;
+}
+
+constexpr std::string_view kSkaffoldKeys[] = {"local-cluster", "kind-disable-load", "k3d-disable-load"};
+// Facts whose last parts are a key: "PREFIX" + key.
+constexpr std::string_view kKeyedPrefixes[] = {"env.", "context.extension.", "cluster.extension."};
+
+}  // namespace
+
+std::optional<FactRef> resolve_fact(std::string_view name) {
+  using K = FactRef::Kind;
+  const auto& exact = exact_facts();
   FactRef ref;
   ref.spelling = std::string(name);
   if (auto it = exact.find(name); it != exact.end()) {
@@ -86,14 +103,67 @@ std::optional<FactRef> resolve_fact(std::string_view name) {
     return ref.key.find('.') != std::string::npos ? std::optional(ref) : std::nullopt;
   }
   if (with_key("skaffold.", K::Skaffold)) {
-    if (ref.key == "local-cluster" || ref.key == "kind-disable-load" || ref.key == "k3d-disable-load")
-      return ref;
+    for (const auto key : kSkaffoldKeys) {
+      if (ref.key == key) return ref;
+    }
     return std::nullopt;
   }
   if (with_key("decision.", K::Decision)) {
     return parse_field(ref.key) ? std::optional(ref) : std::nullopt;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> fact_suggestion(std::string_view name) {
+  std::vector<std::string> names;
+  for (const auto& [n, kind] : exact_facts()) names.push_back(n);
+  for (const auto key : kSkaffoldKeys) names.push_back("skaffold." + std::string(key));
+  for (std::size_t i = 0; i < kFieldCount; ++i)
+    names.push_back("decision." + std::string(field_name(static_cast<Field>(i))));
+  if (auto s = closest_name(name, names)) return s;
+  // A typo in the fixed part of a keyed fact: the key is kept. Prefixes of as many parts
+  // as the name's head compete for it.
+  for (const auto prefix : kKeyedPrefixes) {
+    const auto dots = static_cast<std::size_t>(std::count(prefix.begin(), prefix.end(), '.'));
+    std::size_t cut = std::string_view::npos;
+    for (std::size_t k = 0, from = 0; k < dots; ++k, from = cut + 1) {
+      cut = name.find('.', from);
+      if (cut == std::string_view::npos) break;
+    }
+    if (cut == std::string_view::npos) continue;
+    const std::string_view head = name.substr(0, cut + 1);
+    std::vector<std::string_view> same_length;
+    for (const auto other : kKeyedPrefixes) {
+      if (static_cast<std::size_t>(std::count(other.begin(), other.end(), '.')) == dots)
+        same_length.push_back(other);
+    }
+    const auto fixed_head = closest_name(head, same_length);
+    if (fixed_head != prefix) continue;
+    const std::string fixed = *fixed_head + std::string(name.substr(cut + 1));
+    if (resolve_fact(fixed)) return fixed;
+  }
+  // The same last parts under another root, when only one fact has them.
+  const auto root_end = name.find('.');
+  if (root_end == std::string_view::npos) return std::nullopt;
+  const std::string_view root = name.substr(0, root_end);
+  const std::string_view tail = name.substr(root_end + 1);
+  std::vector<std::string_view> tails;
+  for (const auto& n : names) {
+    const std::string_view v(n);
+    if (v.substr(0, v.find('.')) != root) tails.push_back(v.substr(v.find('.') + 1));
+  }
+  std::optional<std::string> best_tail = std::find(tails.begin(), tails.end(), tail) != tails.end()
+                                             ? std::optional(std::string(tail))
+                                             : closest_name(tail, tails);
+  if (!best_tail) return std::nullopt;
+  std::optional<std::string> found;
+  for (const auto& n : names) {
+    const std::string_view v(n);
+    if (v.substr(0, v.find('.')) == root || v.substr(v.find('.') + 1) != *best_tail) continue;
+    if (found) return std::nullopt;  // several roots have these parts: no guess
+    found = n;
+  }
+  return found;
 }
 
 namespace {

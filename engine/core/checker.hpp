@@ -24,4 +24,10 @@ CheckResult check_rule_files(std::vector<ast::File>&& files);
 // "Known fact" test used by the checker and by `lcrules facts`.
 std::optional<FactRef> resolve_fact(std::string_view name);
 
+// A known fact that the unknown `name` may be a typo of: the closest fact name
+// (`context.nmae` -> `context.name`), a fixed part corrected (`env.` and extension facts
+// keep their key), or the only fact with the same last parts under another root
+// (`context.server.port` -> `cluster.server.port`).
+std::optional<std::string> fact_suggestion(std::string_view name);
+
 }  // namespace lcrules
