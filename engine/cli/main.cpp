@@ -13,6 +13,7 @@
 #include "engine/cli/app.hpp"
 #include "engine/cli/completion.hpp"
 #include "engine/cli/invocation.hpp"
+#include "engine/cli/usage.hpp"
 #include "engine/facts/command.hpp"
 #include "engine/serve/server.hpp"
 
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
 
   std::string output = "text";
   auto add_output = [&](CLI::App* sub) {
-    sub->add_option("-o,--output", output, "Output format")->check(CLI::IsMember({"text", "json"}));
+    sub->add_option("-o,--output", output, "Output format")->check(one_of({"text", "json"}));
   };
 
   auto* eval = app.add_subcommand("eval", "Classify a kube-context");
@@ -136,7 +137,7 @@ int main(int argc, char** argv) {
   serve->add_option("--token-file", serve_opts.token_file,
                     "A file holding the bearer token TCP clients must send (mode 0600)");
   serve->add_option("--log-level", log_level, "debug (one line per request), info, warn or error")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+      ->check(one_of({"debug", "info", "warn", "error"}));
   add_rule_options(serve);
 
   auto* version = app.add_subcommand(
@@ -159,6 +160,9 @@ int main(int argc, char** argv) {
   app.add_option("--color", color, "Colour: auto (a terminal, NO_COLOR unset), always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
 
+  std::string help_topic;
+  const CLI::App* help = add_usage_support(app, help_topic);
+
   // kubectl-lcrules (kubectl's plugin) acts as `lcrules eval`; __complete and __man are hidden.
   const Invocation invoked = invocation(app, argc, argv);
   if (auto status = run_hidden_command(app, invoked, rule_opts)) return *status;
@@ -171,9 +175,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    std::cerr << usage_error(app, e);
     return kExitInput;  // every usage error is exit 2
   }
+  if (*help) return run_help(app, help_topic);
 
   if (*completion) {
     std::cout << completion_script(completion_shell);
