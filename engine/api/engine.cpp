@@ -28,6 +28,7 @@
 #include "engine/core/output.hpp"
 #include "engine/facts/shared_executor.hpp"
 #include "engine/facts/skaffold_config.hpp"
+#include "grammar/suggest.hpp"
 
 namespace lcrules {
 
@@ -96,10 +97,12 @@ struct Evaluation::Data {
   Decision decision;
   std::optional<Explanation> explanation;
   std::shared_ptr<const LoadedRules::Impl> rules;  // the explanation points into its rules
+  std::vector<std::string> warnings;
 };
 
 const Decision& Evaluation::decision() const { return data_->decision; }
 bool Evaluation::explained() const { return data_->explanation.has_value(); }
+const std::vector<std::string>& Evaluation::warnings() const { return data_->warnings; }
 
 nlohmann::ordered_json Evaluation::json() const {
   return with_api_version(
@@ -242,8 +245,32 @@ std::string kubeconfig_cache_key(const std::vector<std::string>& files) {
 // One request's kubeconfig, context and facts, ready to evaluate.
 struct Prepared {
   std::shared_ptr<const Kubeconfig> kubeconfig;
+  std::vector<std::string> kubeconfig_files;  // where the kubeconfig was looked for
   EvaluationInput input;
 };
+
+// Which kubeconfig files were read, or looked for when none was: "read A, B".
+std::string kubeconfig_files_text(const Prepared& p) {
+  const auto& read = p.kubeconfig->files_read();
+  const auto& files = read.empty() ? p.kubeconfig_files : read;
+  std::string where;
+  for (const auto& f : files) where += (where.empty() ? "" : ", ") + f;
+  return read.empty() ? "none found; looked for " + where : "read " + where;
+}
+
+// A context the kubeconfig does not define still gets an answer, from its name and what
+// commands report (as Skaffold does), but the caller is told: the warning, and the note.
+void tell_missing_context(const Prepared& p, Evaluation::Data& data) {
+  const std::string& name = p.input.context.name;
+  std::string where = kubeconfig_files_text(p);
+  if (auto near = closest_name(name, p.kubeconfig->context_names()))
+    where += "; did you mean \"" + *near + "\"?";
+  // For a terminal: control bytes in the name or the paths are escaped (the note is escaped
+  // by the output it is printed in).
+  data.warnings.push_back(printable("context \"" + name + "\" is not in the kubeconfig (" + where + ")"));
+  data.decision.notes.push_back("Context \"" + name + "\" is not in the kubeconfig (" + where +
+                                "): the answer comes from its name, without facts about its cluster.");
+}
 
 // The kubeconfig files, from the memo while they are unchanged.
 std::shared_ptr<const Kubeconfig> read_kubeconfig(const Environment& env, const EvalRequest& req,
@@ -295,6 +322,7 @@ Result<Prepared> prepare(const Environment& env, const EvalRequest& req,
     }
     context = *p.kubeconfig->current_context();
   }
+  p.kubeconfig_files = files;
   spdlog::debug("classifying context '{}' ({} kubeconfig file(s) read)", context,
                 p.kubeconfig->files_read().size());
   EvaluationInput& in = p.input;
@@ -392,6 +420,7 @@ Result<Evaluation> Engine::evaluate(const LoadedRules& rules, const EvalRequest&
   } catch (const ConfigError& e) {
     return e.error();
   }
+  if (!prepared->input.context.in_kubeconfig) tell_missing_context(prepared.value(), *data);
   return Evaluation(std::move(data));
 }
 

@@ -266,6 +266,7 @@ int run_eval(const Engine& engine, const EvalRequest& request, RuleSetOptions ru
     print_errors(result.errors());
     return kExitInput;
   }
+  for (const auto& w : result->warnings()) spdlog::warn("{}", w);
   std::cout << (json ? dump_json(result->json()) : result->text(g_styles.out));
   return answer_written(kExitOk);
 }

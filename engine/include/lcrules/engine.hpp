@@ -120,6 +120,10 @@ class Evaluation {
   bool explained() const;
   nlohmann::ordered_json json() const;  // exactly the object `lcrules eval -o json` prints (apiVersion first)
   std::string text(TextStyle style = {}) const;  // what `lcrules eval` prints (colour: docs/cli.md)
+  // What the caller should be told besides the answer (`lcrules eval` prints each as
+  // "lcrules: warning: ..."): 'context "x" is not in the kubeconfig (read FILE)'. Each is
+  // also in the decision's notes.
+  const std::vector<std::string>& warnings() const;
 
  private:
   std::shared_ptr<const Data> data_;
