@@ -12,6 +12,7 @@ out=$(env -i HOME="$home" PATH=/usr/bin:/bin LCRULES_SYSTEM_DIR="$home/etc" "$pr
 grep -q "\"file\": \"$prefix/share/lcrules/kind.rules\"" <<<"$out" || { echo "installed lcrules did not use $prefix/share/lcrules"; exit 1; }
 result=$(env -i HOME="$home" PATH=/usr/bin:/bin LCRULES_SYSTEM_DIR="$home/etc" "$prefix/bin/lcrules" eval --context kind-dev)
 [ "$result" = 'kind-dev: kind, local, cluster dev: load images with `kind load docker-image --name dev IMAGE`
-note: Images loaded into a local cluster are in no registry: a pod with imagePullPolicy: Always fails to start.' ] \
+note: Images loaded into a local cluster are in no registry: a pod with imagePullPolicy: Always fails to start.
+note: Context "kind-dev" is not in the kubeconfig (none found; looked for '"$home"'/.kube/config): the answer comes from its name, without facts about its cluster.' ] \
   || { echo "unexpected: $result"; exit 1; }
 echo "installed lcrules uses $prefix/share/lcrules"
