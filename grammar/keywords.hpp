@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <array>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
