@@ -737,14 +737,17 @@ FormatResult format_rules_text(std::string_view text, const std::string& path) {
                                 "internal error: the formatted text would not define the same rules "
                                 "(the file is left as it is; please report this)",
                                 {},
-                                0};
+                                0,
+                                {},
+                                {}};
       return result;
     }
     result.text = std::move(formatted);
   } catch (const std::bad_alloc&) {
-    result.error = Diagnostic{ast::Location{path, 0, 0, 0}, "out of memory while formatting", {}, 0};
+    result.error = Diagnostic{ast::Location{path, 0, 0, 0}, "out of memory while formatting", {}, 0, {}, {}};
   } catch (const std::exception& e) {
-    result.error = Diagnostic{ast::Location{path, 0, 0, 0}, std::string("cannot format: ") + e.what(), {}, 0};
+    result.error =
+        Diagnostic{ast::Location{path, 0, 0, 0}, std::string("cannot format: ") + e.what(), {}, 0, {}, {}};
   }
   return result;
 }
