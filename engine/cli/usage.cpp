@@ -22,7 +22,7 @@ std::string did_you_mean(const std::optional<std::string>& s) {
 std::vector<std::string> subcommand_names(const CLI::App& app) {
   std::vector<std::string> names;
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-    names.push_back(sub->get_name());
+    if (!sub->get_group().empty()) names.push_back(sub->get_name());  // not the hidden ones
   }
   return names;
 }
