@@ -181,7 +181,8 @@ std::string generate(const RuleSet& rules) {
   std::vector<std::pair<std::string, std::string>> order;
   for (const auto& p : kProducts)
     if (by_product.count(p.first)) order.push_back(p);
-  for (const auto& [id, list] : by_product) {
+  for (const auto& entry : by_product) {
+    const std::string& id = entry.first;
     const bool known =
         std::any_of(kProducts.begin(), kProducts.end(), [&](const auto& p) { return p.first == id; });
     if (!known) order.emplace_back(id, id);
