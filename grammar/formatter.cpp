@@ -1,6 +1,7 @@
 // format_rules_text(): structure from the grammar, tokens from a small lexer, and a printer
 // that lays the tokens out again (docs/language.md, "Layout").
 #include "grammar/formatter.hpp"
+#include "grammar/utf8.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -154,23 +155,6 @@ int hex_value(char c) {
   return c - 'A' + 10;
 }
 
-void append_code_point(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
-}
 
 void add_literal(std::vector<Piece>& pieces, std::string_view bytes) {
   if (pieces.empty() || pieces.back().reference) pieces.push_back(Piece{});
@@ -208,7 +192,7 @@ std::vector<Piece> decode(std::string_view s, std::size_t& i, bool in_arg) {
           ++i;  // '{'
           while (i < s.size() && s[i] != '}') cp = cp * 16 + static_cast<char32_t>(hex_value(s[i++]));
           ++i;  // '}'
-          append_code_point(v, cp);
+          grammar::append_code_point(v, cp);
           break;
         }
         default:

@@ -1,6 +1,7 @@
 // parse_rules(): runs the grammar (grammar.hpp) into a PEGTL parse tree and converts the
 // tree into the syntax tree of ast.hpp.
 #include "grammar/parser.hpp"
+#include "grammar/utf8.hpp"
 
 #include <charconv>
 #include <cstdint>
@@ -682,23 +683,6 @@ class Converter {
     }
   }
 
-  static void append_code_point(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xc0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xe0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-      out += static_cast<char>(0xf0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-  }
 
   static std::string decode_escape(std::string_view e) {
     // e is "\\c", "\\xHH" or "\\u{H...}" (validated by the grammar).
@@ -720,7 +704,7 @@ class Converter {
         unsigned long value = 0;
         std::from_chars(e.data() + 3, e.data() + e.size() - 1, value, 16);
         std::string out;
-        append_code_point(out, static_cast<char32_t>(value));
+        grammar::append_code_point(out, static_cast<char32_t>(value));
         return out;
       }
       default:
