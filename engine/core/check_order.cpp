@@ -118,36 +118,55 @@ std::vector<std::size_t> dependency_order(CheckState& state, const std::vector<c
   }
   if (order.size() == n) return order;
 
-  // A cycle: walk back from a waiting rule through setters that also wait until a rule repeats.
-  auto waits_on = [&](std::size_t r) {  // an unplaced setter of a field r reads
+  // A cycle. Report it at the rule defined last (most likely the one just written) that lies
+  // on one, with its shortest cycle, the story starting there: each rule reads a field the
+  // next one sets. Rules left waiting only behind a cycle lie on none; a shortest cycle keeps
+  // unrelated rules (other files' policy rules that read and set the same fields) out of it.
+  auto waits_on = [&](std::size_t r) {  // the unplaced setters of the fields r reads
+    std::vector<std::size_t> out;
     for (std::size_t f = 0; f < kFieldCount; ++f) {
       if (!(rules[r]->reads_mask & (1u << f))) continue;
       for (const std::size_t s : setters[f]) {
-        if (s != r && !placed[s]) return s;
+        if (s != r && !placed[s] && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
       }
     }
-    return n;
+    return out;
   };
-  std::size_t start = 0;
-  while (placed[start]) ++start;
-  std::vector<std::size_t> path;
-  std::vector<std::size_t> seen_at(n, n);
-  std::size_t at = start;
-  while (seen_at[at] == n) {
-    seen_at[at] = path.size();
-    path.push_back(at);
-    at = waits_on(at);
-  }
-  // path[seen_at[at]..] is the cycle: each rule reads a field the next one sets. Report it at
-  // the rule defined last (most likely the one just written), starting the story there.
-  std::vector<std::size_t> cycle(path.begin() + static_cast<std::ptrdiff_t>(seen_at[at]), path.end());
   auto later = [&](std::size_t a, std::size_t b) {
     const CompiledRule& x = *rules[a];
     const CompiledRule& y = *rules[b];
-    return x.file_index != y.file_index ? x.file_index < y.file_index : x.position < y.position;
+    return x.file_index != y.file_index ? x.file_index > y.file_index : x.position > y.position;
   };
-  const auto last = std::max_element(cycle.begin(), cycle.end(), later);
-  std::rotate(cycle.begin(), last, cycle.end());
+  std::vector<std::size_t> waiting_rules;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!placed[i]) waiting_rules.push_back(i);
+  }
+  std::sort(waiting_rules.begin(), waiting_rules.end(), later);
+  std::vector<std::size_t> cycle;
+  for (const std::size_t first : waiting_rules) {
+    // Breadth first from `first` until a rule waits on `first` again.
+    std::vector<std::size_t> came_from(n, n);
+    std::queue<std::size_t> queue;
+    queue.push(first);
+    came_from[first] = first;
+    while (!queue.empty() && cycle.empty()) {
+      const std::size_t at = queue.front();
+      queue.pop();
+      for (const std::size_t next : waits_on(at)) {
+        if (next == first) {
+          for (std::size_t r = at; r != first; r = came_from[r]) cycle.push_back(r);
+          cycle.push_back(first);
+          std::reverse(cycle.begin(), cycle.end());
+          break;
+        }
+        if (came_from[next] == n) {
+          came_from[next] = at;
+          queue.push(next);
+        }
+      }
+    }
+    if (!cycle.empty()) break;
+  }
   std::string names;
   for (std::size_t i = 0; i < cycle.size(); ++i) {
     names += (i == 0 ? "" : i + 1 == cycle.size() ? " and " : ", ") + ("\"" + rules[cycle[i]]->name + "\"");

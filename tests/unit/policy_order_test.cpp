@@ -152,6 +152,19 @@ rule c { stage policy set cluster_name = "${decision.local}" }
           "decision.local, which \"a\" sets, \"a\" reads decision.push_images, which \"b\" sets, and \"b\" "
           "reads decision.cluster_name, which \"c\" sets");
   }
+  SECTION("the shortest cycle through the rule defined last, not one through an unrelated rule") {
+    // `loader` reads and sets load_images, as a shipped rule may: it lies on a longer cycle
+    // with a and b, but a and b alone are the cycle to fix.
+    const auto c = check_text(kBase + R"(
+rule loader { stage policy priority 900 when decision.load_images == "false" set load_images = true }
+rule a { stage policy when decision.load_images == "true" set registry = "r" }
+rule b { stage policy when decision.registry is set set load_images = false }
+)");
+    REQUIRE(c.errors.size() == 1);
+    CHECK(c.errors[0] ==
+          "p.rules:14:6: error: policy rules \"b\" and \"a\" depend on each other: \"b\" reads "
+          "decision.registry, which \"a\" sets, and \"a\" reads decision.load_images, which \"b\" sets");
+  }
   SECTION("a disabled rule takes no part") {
     auto user = lcrules::parse_rules("disable b\n", "user.rules");
     auto shipped = lcrules::parse_rules(kBase + R"(
