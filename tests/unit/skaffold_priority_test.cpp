@@ -38,6 +38,14 @@ const std::set<std::string> kProbePolicies = {
     "local-registry-hosting",  // only with --probe-cluster, which Skaffold never does
 };
 
+// Policy rules that load images into a product sharing its Docker daemon when DOCKER_HOST
+// names another daemon: only for products Skaffold's detection does not know (it calls them
+// remote), and never under Skaffold's local-cluster setting (their conditions say
+// `skaffold.local-cluster is not set`; rules/docker-host.rules-test.yaml has the cases).
+const std::set<std::string> kDockerHostPolicies = {
+    "orbstack.docker-host-elsewhere",
+};
+
 constexpr std::uint32_t kSkaffoldFields = field_bit(Field::Local) | field_bit(Field::LoadImages) |
                                           field_bit(Field::PushImages) | field_bit(Field::ClusterName);
 
@@ -84,12 +92,13 @@ TEST_CASE("no identify rule beyond Skaffold's outranks a Skaffold rule on the fi
   }
 }
 
-TEST_CASE("policy rules change what Skaffold decided only with --probe-cluster", "[rules][skaffold]") {
+TEST_CASE("policy rules change what Skaffold decided only with --probe-cluster or a DOCKER_HOST elsewhere",
+          "[rules][skaffold]") {
   const auto rules = shipped_rules();
   for (const auto* r : rules.active) {
     if (r->stage != lcrules::ast::Stage::Policy || is_skaffold_rule(*r)) continue;
     if (!(r->field_mask & kSkaffoldFields)) continue;
     INFO(r->name << " is a policy rule that sets local, load_images, push_images or cluster_name");
-    CHECK(kProbePolicies.count(r->name) == 1);
+    CHECK(kProbePolicies.count(r->name) + kDockerHostPolicies.count(r->name) == 1);
   }
 }
