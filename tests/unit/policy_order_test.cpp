@@ -268,33 +268,48 @@ rule second {
 
 namespace {
 
-// Answers the commands the shipped rules run: no minikube, no cluster to ask for nodes
-// or a version, and the local-registry-hosting ConfigMap when `config_map`.
+// What the fake cluster advertises: nothing, a KEP-1755 ConfigMap on this machine's
+// loopback or elsewhere, registry annotations on its first node, MicroK8s' registry add-on.
+enum class Advertises { Nothing, ConfigMapLocal, ConfigMapRemote, Annotations, Microk8sAddon };
+
+// Answers the commands the shipped rules run: no minikube, no node or version that names a
+// product, and the registry the cluster advertises.
 class FakeCluster final : public lcrules::CommandExecutor {
  public:
-  explicit FakeCluster(bool config_map) : config_map_(config_map) {}
+  explicit FakeCluster(Advertises advertises) : advertises_(advertises) {}
   lcrules::CommandResult run(const lcrules::CommandRequest& request) override {
     lcrules::CommandResult r;
     const auto& argv = request.argv;
-    const bool asks_config_map = argv.size() > 5 && argv[0] == "kubectl" &&
-                                 std::find(argv.begin(), argv.end(), "local-registry-hosting") != argv.end();
-    if (asks_config_map && config_map_) {
-      r.status = lcrules::CommandResult::Status::Exited;
-      r.exit_code = 0;
-      r.out = "host: \"localhost:5001\"\nhelp: \"https://kind.sigs.k8s.io/docs/user/local-registry/\"\n";
-    } else if (argv[0] == "kubectl") {
-      r.status = lcrules::CommandResult::Status::Exited;
-      r.exit_code = 1;
-      r.err = "Error from server (NotFound)";
-    } else {
+    const auto asks = [&](const char* word) {
+      return std::find(argv.begin(), argv.end(), word) != argv.end();
+    };
+    if (argv[0] != "kubectl") {
       r.status = lcrules::CommandResult::Status::NotFound;
       r.reason = "not found on PATH";
+      return r;
+    }
+    r.status = lcrules::CommandResult::Status::Exited;
+    r.exit_code = 0;
+    if (asks("local-registry-hosting") && advertises_ == Advertises::ConfigMapLocal) {
+      r.out = "host: \"localhost:5001\"\nhelp: \"https://kind.sigs.k8s.io/docs/user/local-registry/\"\n";
+    } else if (asks("local-registry-hosting") && advertises_ == Advertises::ConfigMapRemote) {
+      r.out = "host: \"registry.example.com:5000\"\n";
+    } else if (asks("nodes") && advertises_ == Advertises::Annotations) {
+      r.out = R"({"kind": "List", "items": [{"kind": "Node", "metadata": {"name": "n1", "annotations": )"
+              R"({"tilt.dev/registry": "localhost:5005", "tilt.dev/registry-from-cluster": "registry:5000",)"
+              R"( "kind.x-k8s.io/registry": "localhost:5000"}}}]})";
+    } else if (asks("service") && advertises_ == Advertises::Microk8sAddon) {
+      r.out =
+          R"({"kind": "Service", "spec": {"type": "NodePort", "ports": [{"port": 5000, "nodePort": 32000}]}})";
+    } else {
+      r.exit_code = 1;
+      r.err = "Error from server (NotFound)";
     }
     return r;
   }
 
  private:
-  bool config_map_;
+  Advertises advertises_;
 };
 
 struct Product {
@@ -352,13 +367,18 @@ TEST_CASE("every combination of shipped rules gives a decision whose fields agre
   const auto rules = shipped_rules();
   const std::vector<std::optional<std::string>> tri = {std::nullopt, "true", "false"};
   const std::vector<std::optional<std::string>> absent_or_true = {std::nullopt, "true"};
-  enum class Probe { No, NoConfigMap, ConfigMap };
-  int evaluated = 0, registries = 0;
+  const std::vector<std::optional<Advertises>> probes = {std::nullopt,  // no --probe-cluster
+                                                         Advertises::Nothing,
+                                                         Advertises::ConfigMapLocal,
+                                                         Advertises::ConfigMapRemote,
+                                                         Advertises::Annotations,
+                                                         Advertises::Microk8sAddon};
+  int evaluated = 0, registries = 0, made_local = 0;
   for (const auto& product : kProducts) {
     for (const auto& local_cluster : tri) {
       for (const auto& kind_disable : absent_or_true) {
         for (const auto& k3d_disable : absent_or_true) {
-          for (const Probe probe : {Probe::No, Probe::NoConfigMap, Probe::ConfigMap}) {
+          for (const auto& probe : probes) {
             for (const auto& push : tri) {
               lcrules::EvaluationInput in;
               in.context.name = product.context;
@@ -377,8 +397,8 @@ TEST_CASE("every combination of shipped rules gives a decision whose fields agre
               if (k3d_disable) config["k3d-disable-load"] = *k3d_disable;
               in.skaffold_config = [config] { return config; };
               in.skaffold_build_local_push = push;
-              in.probe_cluster = probe != Probe::No;
-              FakeCluster cluster(probe == Probe::ConfigMap);
+              in.probe_cluster = probe.has_value();
+              FakeCluster cluster(probe.value_or(Advertises::Nothing));
               in.executor = &cluster;
               const auto d = lcrules::evaluate(rules, in);
               ++evaluated;
@@ -386,18 +406,26 @@ TEST_CASE("every combination of shipped rules gives a decision whose fields agre
               INFO(product.context << " local-cluster=" << local_cluster.value_or("-")
                                    << " kind-disable-load=" << kind_disable.value_or("-")
                                    << " k3d-disable-load=" << k3d_disable.value_or("-")
-                                   << " probe=" << static_cast<int>(probe) << " push=" << push.value_or("-")
-                                   << " -> cluster " << d.cluster);
+                                   << " probe=" << (probe ? static_cast<int>(*probe) : -1)
+                                   << " push=" << push.value_or("-") << " -> cluster " << d.cluster);
               if (!d.load_images) CHECK_FALSE(d.load_command.has_value());
               if (!d.push_images) CHECK_FALSE(d.registry.has_value());
               if (has_note(d, "Images loaded into a local cluster")) CHECK(d.load_images);
               if (has_note(d, "minikube runs its own Docker daemon")) CHECK(d.cluster == "minikube");
+              if (has_note(d, "taken as a local cluster")) {
+                ++made_local;
+                CHECK(d.local);
+                CHECK(d.cluster == "unknown");
+                CHECK(d.push_images);
+              }
+              if (has_note(d, "tilt.dev/registry-from-cluster")) CHECK(d.registry.has_value());
             }
           }
         }
       }
     }
   }
-  CHECK(evaluated == static_cast<int>(kProducts.size()) * 108);
-  CHECK(registries > 0);  // the ConfigMap cases did reach local-registry-hosting
+  CHECK(evaluated == static_cast<int>(kProducts.size()) * 216);
+  CHECK(registries > 0);  // the advertising cases did reach the registry rules
+  CHECK(made_local > 0);  // and an unknown cluster with a loopback registry became local
 }

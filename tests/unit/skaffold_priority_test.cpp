@@ -35,7 +35,9 @@ bool is_skaffold_rule(const CompiledRule& r) {
 
 // Policy rules that may change what Skaffold decided, and why.
 const std::set<std::string> kProbePolicies = {
-    "local-registry-hosting",  // only with --probe-cluster, which Skaffold never does
+    // Registries the cluster advertises: only with --probe-cluster, which Skaffold never does.
+    "local-registry-hosting",   "microk8s.registry-addon",  "registry.tilt-annotations",
+    "registry.tilt-annotation", "registry.kind-annotation", "registry.loopback-is-local",
 };
 
 // Policy rules that load images into a product sharing its Docker daemon when DOCKER_HOST
