@@ -291,7 +291,7 @@ class FakeCluster final : public lcrules::CommandExecutor {
     r.status = lcrules::CommandResult::Status::Exited;
     r.exit_code = 0;
     if (asks("local-registry-hosting") && advertises_ == Advertises::ConfigMapLocal) {
-      r.out = "host: \"localhost:5001\"\nhelp: \"https://kind.sigs.k8s.io/docs/user/local-registry/\"\n";
+      r.out = "host: \"localhost:5001\"\nhostFromContainerRuntime: \"kind-registry:5000\"\n";
     } else if (asks("local-registry-hosting") && advertises_ == Advertises::ConfigMapRemote) {
       r.out = "host: \"registry.example.com:5000\"\n";
     } else if (asks("nodes") && advertises_ == Advertises::Annotations) {
@@ -419,6 +419,8 @@ TEST_CASE("every combination of shipped rules gives a decision whose fields agre
                 CHECK(d.push_images);
               }
               if (has_note(d, "tilt.dev/registry-from-cluster")) CHECK(d.registry.has_value());
+              if (has_note(d, "hostFromContainerRuntime"))
+                CHECK(d.registry == std::optional<std::string>("localhost:5001"));
             }
           }
         }
