@@ -45,7 +45,7 @@ const std::set<std::string> kProbePolicies = {
 // remote), and never under Skaffold's local-cluster setting (their conditions say
 // `skaffold.local-cluster is not set`; rules/docker-host.rules-test.yaml has the cases).
 const std::set<std::string> kDockerHostPolicies = {
-    "orbstack.docker-host-elsewhere",
+    "docker-host-elsewhere",
 };
 
 constexpr std::uint32_t kSkaffoldFields = field_bit(Field::Local) | field_bit(Field::LoadImages) |
