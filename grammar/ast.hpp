@@ -201,6 +201,13 @@ struct Note {
 
 enum class Stage { Identify, Policy };
 
+// `decide NAME("ARG", ...)` in a rule.
+struct Decide {
+  std::string name;
+  Location loc;  // of the name
+  std::vector<Template> args;
+};
+
 struct Rule {
   std::string name;
   Location loc;
@@ -212,6 +219,8 @@ struct Rule {
   std::optional<Condition> when;
   std::vector<FieldSet> sets;
   std::vector<Note> notes;
+  std::optional<Decide> decide;
+  std::vector<FieldSet> leaves;  // `leave FIELD, ...`: field and place (value unused)
 };
 
 struct Override {
@@ -246,7 +255,18 @@ struct List {
   std::vector<Template> items;
 };
 
-using Item = std::variant<Rule, Override, Disable, Macro, List>;
+// `decision NAME(PARAM, ...) { set ... note ... }`: fields and notes written once, used by
+// rules through `decide NAME(...)`.
+struct Decision {
+  std::string name;
+  Location loc;
+  std::vector<std::string> params;
+  std::vector<Location> param_locs;
+  std::vector<FieldSet> sets;
+  std::vector<Note> notes;
+};
+
+using Item = std::variant<Rule, Override, Disable, Macro, List, Decision>;
 
 struct File {
   std::string path;

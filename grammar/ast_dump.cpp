@@ -180,6 +180,18 @@ class Dumper {
     if (r.when) cond(*r.when);
     sets("set", r.sets);
     notes(r.notes);
+    if (r.decide) {
+      out += " decide " + r.decide->name;
+      templs(r.decide->args);
+    }
+    sets("leave", r.leaves);
+  }
+  void item(const Decision& d) {
+    out += "decision " + d.name + " (";
+    for (const auto& p : d.params) out += p + " ";
+    out += ')';
+    sets("set", d.sets);
+    notes(d.notes);
   }
   void item(const Override& o) {
     out += "override " + o.name;

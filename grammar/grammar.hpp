@@ -185,11 +185,12 @@ using nest_template =
     nested<&parse_state::template_depth, kMaxTemplateNesting, kTemplateDepthMessage, Open, Rest>;
 
 // Reserved words: they cannot name a rule, macro or list.
-inline constexpr std::array<std::string_view, 35> kReservedWords = {
+inline constexpr std::array<std::string_view, 38> kReservedWords = {
     "and",     "or",    "not",     "is",       "set",     "in",          "exists",    "run",      "true",
     "false",   "null",  "matches", "contains", "inside",  "starts-with", "ends-with", "succeeds", "exits",
     "output",  "json",  "yaml",    "as",       "timeout", "cache",       "env",       "rule",     "override",
-    "disable", "macro", "list",    "lcrules",  "replace", "append",      "unset",     "read"};
+    "disable", "macro", "list",    "lcrules",  "replace", "append",      "unset",     "read",     "decision",
+    "decide",  "leave"};
 
 namespace detail {
 inline bool is_name_char(char c) {
@@ -474,6 +475,9 @@ struct kw_notes : kw<TAO_PEGTL_STRING("notes")> {};
 struct kw_replace : kw<TAO_PEGTL_STRING("replace")> {};
 struct kw_append : kw<TAO_PEGTL_STRING("append")> {};
 struct kw_unset : kw<TAO_PEGTL_STRING("unset")> {};
+struct kw_decision : kw<TAO_PEGTL_STRING("decision")> {};
+struct kw_decide : kw<TAO_PEGTL_STRING("decide")> {};
+struct kw_leave : kw<TAO_PEGTL_STRING("leave")> {};
 struct kw_identify : kw<TAO_PEGTL_STRING("identify")> {};
 struct kw_policy : kw<TAO_PEGTL_STRING("policy")> {};
 struct kw_true : kw<TAO_PEGTL_STRING("true")> {};
@@ -751,8 +755,22 @@ struct set_property : seq<kw_set, sp, must<set_field>, sp, must<set_equals>, sp,
 struct note_value : seq<string_lit> {};
 struct note_property : seq<kw_note, sp, must<note_value>> {};
 
+// decide NAME("ARG", ...): the `set` lines and notes of a decision block, parameters
+// replaced by the arguments (engine/core/check_decisions.hpp).
+struct decide_name : seq<defined_name> {};
+struct decide_arg : seq<string_lit> {};
+struct decide_args_close : one<')'> {};
+struct decide_args_body
+    : sor<one<')'>, seq<string_lit, sp, star<one<','>, sp, must<decide_arg>, sp>, must<decide_args_close>>> {
+};
+struct decide_args : seq<one<'('>, sp, must<decide_args_body>> {};
+struct decide_property : seq<kw_decide, sp, must<decide_name>, sp, must<decide_args>> {};
+// leave FIELD, FIELD: fields the rule leaves to lower rules on purpose.
+struct leave_field : seq<field_name> {};
+struct leave_property : seq<kw_leave, sp, must<leave_field>, star<sp, one<','>, sp, must<leave_field>>> {};
+
 struct rule_property : sor<priority_property, stage_property, description_property, timeout_property,
-                           when_property, set_property, note_property> {};
+                           when_property, set_property, decide_property, leave_property, note_property> {};
 
 // ---------------------------------------------------------------------------------------
 // Items.
@@ -791,11 +809,27 @@ struct list_equals : one<'='> {};
 struct list_value : seq<list_literal> {};
 struct list_item : seq<kw_list, sp, must<list_name>, sp, must<list_equals>, sp, must<list_value>> {};
 
+// decision NAME(PARAM, ...) { set ... note ... }
+struct decision_name : seq<defined_name> {};
+struct param_name : seq<ranges<'a', 'z', 'A', 'Z'>, star<fact_char>, word_end> {};
+struct param_after_comma : seq<param_name> {};
+struct params_close : one<')'> {};
+struct params_body
+    : sor<one<')'>,
+          seq<param_name, sp, star<one<','>, sp, must<param_after_comma>, sp>, must<params_close>>> {};
+struct decision_params : seq<one<'('>, sp, must<params_body>> {};
+struct decision_open : one<'{'> {};
+struct decision_close : one<'}'> {};
+struct decision_entry : sor<set_property, note_property> {};
+struct decision_item : seq<kw_decision, sp, must<decision_name>, sp, must<decision_params>, sp,
+                           must<decision_open>, sp, star<decision_entry, sp>, must<decision_close>> {};
+
 struct version_number : checked<unsigned_integer, version_check> {};
 struct header : seq<kw_lcrules, sp, must<version_number>> {};
 struct misplaced_header : seq<at<kw_lcrules>, raise<misplaced_header>> {};
 
-struct item : sor<rule_item, override_item, disable_item, macro_item, list_item, misplaced_header> {};
+struct item
+    : sor<rule_item, override_item, disable_item, macro_item, list_item, decision_item, misplaced_header> {};
 struct file_end : eof {};
 
 // The top rule.
@@ -810,13 +844,26 @@ struct file : seq<sp, opt<header, sp>, star<item, sp>, must<file_end>> {};
 #define LCRULES_DURATION "(500ms, 5s, 10m, 1h)"
 
 // clang-format off
-template <> inline constexpr const char* error_message<file_end> = "expected 'rule', 'override', 'disable', 'macro' or 'list'";
+template <> inline constexpr const char* error_message<file_end> = "expected 'rule', 'override', 'disable', 'macro', 'list' or 'decision'";
 template <> inline constexpr const char* error_message<misplaced_header> = "'lcrules N' must be the first item of the file";
 template <> inline constexpr const char* error_message<version_number> = "expected a version number after 'lcrules'";
 
 template <> inline constexpr const char* error_message<rule_name> = "expected a rule name after 'rule'";
 template <> inline constexpr const char* error_message<rule_open> = "expected '{' after the rule name";
-template <> inline constexpr const char* error_message<rule_close> = "expected 'priority', 'stage', 'description', 'timeout', 'when', 'set', 'note' or '}'";
+template <> inline constexpr const char* error_message<rule_close> = "expected 'priority', 'stage', 'description', 'timeout', 'when', 'set', 'decide', 'leave', 'note' or '}'";
+template <> inline constexpr const char* error_message<decide_name> = "expected a decision name after 'decide'";
+template <> inline constexpr const char* error_message<decide_args> = "expected '(' and the arguments after the decision name (decide NAME(\"...\", ...), or NAME() for none)";
+template <> inline constexpr const char* error_message<decide_args_body> = "expected a string argument or ')' after '('";
+template <> inline constexpr const char* error_message<decide_arg> = "expected a string argument after ','";
+template <> inline constexpr const char* error_message<decide_args_close> = "expected ',' or ')' after an argument";
+template <> inline constexpr const char* error_message<leave_field> = "expected a field name after 'leave' or ',' " LCRULES_FIELDS;
+template <> inline constexpr const char* error_message<decision_name> = "expected a decision name after 'decision'";
+template <> inline constexpr const char* error_message<decision_params> = "expected '(' and the parameter names after the decision name (decision NAME(PARAM, ...), or NAME() for none)";
+template <> inline constexpr const char* error_message<params_body> = "expected a parameter name or ')' after '('";
+template <> inline constexpr const char* error_message<param_after_comma> = "expected a parameter name after ','";
+template <> inline constexpr const char* error_message<params_close> = "expected ',' or ')' after a parameter name";
+template <> inline constexpr const char* error_message<decision_open> = "expected '{' after the parameters";
+template <> inline constexpr const char* error_message<decision_close> = "expected 'set', 'note' or '}' in a decision";
 template <> inline constexpr const char* error_message<override_name> = "expected a rule name after 'override'";
 template <> inline constexpr const char* error_message<override_open> = "expected '{' after the rule name";
 template <> inline constexpr const char* error_message<override_close> = "expected 'replace', 'append', 'unset' or '}'";

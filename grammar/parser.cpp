@@ -35,7 +35,8 @@ using stored = pegtl::type_list<
     g::rule_name, g::override_name, g::disable_name, g::macro_name, g::list_name,
     g::priority_value, g::stage_value, g::description_value, g::timeout_property, g::when_property,
     g::set_property, g::set_field, g::true_value, g::false_value, g::null_value, g::pipeline, g::argv,
-    g::note_property, g::replace_entry, g::append_entry, g::unset_entry, g::unset_field,
+    g::note_property, g::decide_property, g::decide_name, g::leave_field, g::decision_item, g::decision_name,
+    g::param_name, g::replace_entry, g::append_entry, g::unset_entry, g::unset_field,
     g::or_op, g::and_op, g::not_condition, g::fact_predicate, g::value_predicate, g::fact_name, g::is_set, g::is_not_set,
     g::op_eq, g::op_ne, g::op_starts_with, g::op_ends_with, g::op_contains, g::op_matches,
     g::op_inside, g::op_in,
@@ -101,8 +102,9 @@ struct FlatNode {
 
 // The '{' of an item (braces of items do not nest): where it is, and the item it opens.
 template <typename Rule>
-inline constexpr bool is_item_brace =
-    std::is_same_v<Rule, g::rule_open> || std::is_same_v<Rule, g::override_open>;
+inline constexpr bool is_item_brace = std::is_same_v<Rule, g::rule_open> ||
+                                     std::is_same_v<Rule, g::override_open> ||
+                                     std::is_same_v<Rule, g::decision_open>;
 
 struct BraceMark {
   std::size_t byte = 0;
@@ -199,9 +201,13 @@ struct tree_control : g::control<Rule> {
     b.line = static_cast<std::uint32_t>(it.line);
     b.column = static_cast<std::uint32_t>(it.column);
     if (t.size == 0) return;
-    const FlatNode& name = t.nodes[t.size - 1];
+    // A decision's name is followed by its parameters.
+    std::uint32_t last = t.size - 1;
+    while (last > 0 && t.nodes[last].type == type_id<g::param_name>) --last;
+    const FlatNode& name = t.nodes[last];
     const char* kind = name.type == type_id<g::rule_name>       ? "rule"
                        : name.type == type_id<g::override_name> ? "override"
+                       : name.type == type_id<g::decision_name> ? "decision"
                                                                 : nullptr;
     if (kind != nullptr && name.end != nullptr) {
       b.item = std::string(kind) + " '" + std::string(name.begin, name.end) + "'";
@@ -340,6 +346,8 @@ class Converter {
         m.name = name.string_view();
         m.loc = loc(name);
         condition(*c->children.at(1), m.condition);
+      } else if (c->is_type<g::decision_item>()) {
+        decision(*c, f.items.emplace_back(std::in_place_type<ast::Decision>));
       } else if (c->is_type<g::list_item>()) {
         const Node& name = *c->children.at(0);
         auto& l = std::get<ast::List>(f.items.emplace_back(std::in_place_type<ast::List>));
@@ -425,6 +433,49 @@ class Converter {
         field_set(*c, r.sets.emplace_back());
       } else if (c->is_type<g::note_property>()) {
         ast::Note& note = r.notes.emplace_back();
+        template_of(*c->children.at(0), note.text);
+        note.loc = loc(*c);
+      } else if (c->is_type<g::decide_property>()) {
+        const Node& name = *c->children.at(0);
+        if (r.decide) duplicate(name, "'decide'", item_where("rule", n));
+        ast::Decide& d = r.decide.emplace();
+        d.name = name.string_view();
+        d.loc = loc(name);
+        for (std::size_t i = 1; i < c->children.size(); ++i)
+          template_of(*c->children.at(i), d.args.emplace_back());
+      } else if (c->is_type<g::leave_field>()) {
+        for (const auto& other : r.leaves) {
+          if (other.field == c->string_view())
+            duplicate(*c, "'leave " + other.field + "'", item_where("rule", n));
+        }
+        r.leaves.push_back(ast::FieldSet{c->string(), ast::Null{}, loc(*c)});
+      }
+    }
+  }
+
+  void decision(const Node& n, ast::Item& item) {
+    ast::Decision& d = std::get<ast::Decision>(item);
+    for (const auto& c : n.children) {
+      if (c->is_type<g::decision_name>()) {
+        d.name = c->string_view();
+        d.loc = loc(*c);
+      } else if (c->is_type<g::param_name>()) {
+        for (const auto& other : d.params) {
+          if (other == c->string_view())
+            duplicate(*c, "parameter '" + other + "'", item_where("decision", n));
+        }
+        d.params.push_back(c->string());
+        d.param_locs.push_back(loc(*c));
+      } else if (c->is_type<g::set_property>()) {
+        const Node& field = *c->children.at(0);
+        for (const auto& other : d.sets) {
+          if (other.field == field.string_view()) {
+            duplicate(field, "'set " + other.field + "'", item_where("decision", n));
+          }
+        }
+        field_set(*c, d.sets.emplace_back());
+      } else if (c->is_type<g::note_property>()) {
+        ast::Note& note = d.notes.emplace_back();
         template_of(*c->children.at(0), note.text);
         note.loc = loc(*c);
       }

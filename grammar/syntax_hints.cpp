@@ -34,6 +34,8 @@ const std::vector<Expectation>& expectations() {
       {g::error_message<g::rule_close>, "property", "", words(g::keywords_of<g::rule_property>), true},
       {g::error_message<g::override_close>, "word", " in an override",
        words(g::keywords_of<g::override_entry>), true},
+      {g::error_message<g::decision_close>, "word", " in a decision",
+       words(g::keywords_of<g::decision_entry>), true},
       {g::error_message<g::replace_what>, "property", " after 'replace'",
        words(g::keywords_of<g::replace_what>)},
       {g::error_message<g::append_what>, "property", " after 'append'",

@@ -23,6 +23,7 @@
 #include "engine/cache/cache_codec.hpp"
 #include "engine/cache/kubeconfig_cache.hpp"
 #include "engine/cache/ruleset_cache.hpp"
+#include "engine/core/checker.hpp"
 #include "engine/core/evaluator.hpp"
 #include "engine/core/loader.hpp"
 #include "engine/core/output.hpp"
@@ -67,10 +68,12 @@ std::string Environment::cache_dir() const {
 struct LoadedRules::Impl {
   RuleSet rules;
   std::vector<std::string> warnings;
+  std::vector<std::string> rule_warnings;
 };
 
 const std::vector<std::string>& LoadedRules::files() const { return impl_->rules.files; }
 const std::vector<std::string>& LoadedRules::warnings() const { return impl_->warnings; }
+const std::vector<std::string>& LoadedRules::rule_warnings() const { return impl_->rule_warnings; }
 
 std::vector<RuleInfo> LoadedRules::rules() const {
   std::vector<RuleInfo> out;
@@ -195,6 +198,7 @@ Result<LoadedRules> Engine::load(const RuleSetOptions& options) const {
   spdlog::debug("loaded {} rules from {} files", loaded.rule_set->rules.size(), files.size());
   auto impl = std::make_shared<LoadedRules::Impl>();
   impl->rules = std::move(*loaded.rule_set);
+  impl->rule_warnings = rule_set_warnings(impl->rules);
   if (!sources.shipped_dir && !options.no_default_rules) impl->warnings.push_back("no shipped rules found");
   return LoadedRules(std::move(impl));
 }
@@ -225,6 +229,7 @@ Result<LoadedRules> Engine::check(const std::vector<std::string>& paths,
   if (!errors.empty()) return errors;
   auto impl = std::make_shared<LoadedRules::Impl>();
   impl->rules = std::move(*loaded.rule_set);
+  impl->rule_warnings = rule_set_warnings(impl->rules);
   return LoadedRules(std::move(impl));
 }
 

@@ -18,7 +18,7 @@ namespace {
 // Bump when the encoding changes. The binary's size and modification time are in the key
 // too, so a rebuilt lcrules never reads an entry of an older build; this number keeps
 // entries apart when they are equal by chance.
-constexpr std::uint64_t kFormat = 6;
+constexpr std::uint64_t kFormat = 7;
 constexpr std::string_view kMagic{"lcrules-ruleset\n", 16};
 
 // Condition nodes and interpolations nest; a rule set nested deeper than this is not cached
@@ -234,6 +234,7 @@ class Writer : public cache_codec::ByteWriter {
     u32(r.field_mask);
     u32(r.reads_mask);
     u32(r.rank);
+    u32(r.leave_mask);
     u64(r.file_index);
     u64(r.position);
     count(r.changed_by.size());
@@ -453,6 +454,7 @@ class Reader : public cache_codec::ByteReader {
     r.field_mask = u32();
     r.reads_mask = u32();
     r.rank = u32();
+    r.leave_mask = u32();
     r.file_index = static_cast<std::size_t>(u64());
     r.position = static_cast<std::size_t>(u64());
     r.changed_by.resize(count(4));

@@ -43,6 +43,7 @@ std::optional<LoadedRules> load(const Engine& engine, const RuleSetOptions& opti
     return std::nullopt;
   }
   for (const auto& w : loaded->warnings()) spdlog::warn("{}", w);
+  for (const auto& w : loaded->rule_warnings()) std::cerr << paint_diagnostic(w, g_styles.err) << "\n";
   return std::move(loaded.value());
 }
 
@@ -276,8 +277,12 @@ int run_check(const Engine& engine, const std::vector<std::string>& paths, const
   options.use_cache = false;  // checking always reads the files
   if (paths.empty()) return load(engine, options) ? kExitOk : kExitInput;
   auto checked = engine.check(paths, options);
-  if (!checked) print_errors(checked.errors());
-  return checked ? kExitOk : kExitInput;
+  if (!checked) {
+    print_errors(checked.errors());
+    return kExitInput;
+  }
+  for (const auto& w : checked->rule_warnings()) std::cerr << paint_diagnostic(w, g_styles.err) << "\n";
+  return kExitOk;
 }
 
 int run_rules(const Engine& engine, const RuleSetOptions& rules, bool json) {

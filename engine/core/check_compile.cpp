@@ -130,6 +130,9 @@ bool compile_rule(CheckState& state, const RuleDraft& draft, CompiledRule& out) 
     compiled.loc = set.loc;
     out.field_mask |= field_bit(*field);
   }
+  for (const auto& leave : r.leaves) {
+    if (auto field = parse_field(leave.field)) out.leave_mask |= field_bit(*field);
+  }
   out.notes.reserve(r.notes.size());
   for (const auto& note : r.notes) {
     if (!compile_template(state, note.text, scope, out.notes.emplace_back())) {

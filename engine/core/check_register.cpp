@@ -3,6 +3,7 @@
 #include <string>
 #include <variant>
 
+#include "engine/core/check_decisions.hpp"
 #include "engine/core/check_merge.hpp"
 
 namespace lcrules::check {
@@ -41,6 +42,8 @@ void register_file(CheckState& state, std::size_t file_index) {
         draft.releasable = std::get_if<ast::Rule>(&(*state.owned)[file_index].items[k]);
       draft.file_index = file_index;
       draft.position = position++;
+      check_leaves(state, *rule);
+      if (rule->decide) expand_decision(state, draft.releasable ? *draft.releasable : draft.rule_to_change());
     } else if (const auto* ov = std::get_if<ast::Override>(&item)) {
       merge_override(state, *ov);
     } else if (const auto* dis = std::get_if<ast::Disable>(&item)) {
@@ -83,6 +86,7 @@ void register_definitions(CheckState& state) {
   state.drafts.reserve(rule_items);
   state.draft_index.emplace(rule_items);
   state.result.rule_set.files.reserve(state.files.size());
+  register_decisions(state);
   for (std::size_t i = 0; i < state.files.size(); ++i) {
     state.result.rule_set.files.push_back(state.files[i].path);
     register_file(state, i);

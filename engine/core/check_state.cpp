@@ -40,6 +40,10 @@ std::optional<std::string> CheckState::closest_list(std::string_view name) const
   return closest_key(name, lists);
 }
 
+std::optional<std::string> CheckState::closest_decision(std::string_view name) const {
+  return closest_key(name, decisions);
+}
+
 void CheckState::error(const ast::Location& loc, std::string message,
                        const std::optional<std::string>& suggestion) {
   error(loc, std::move(message) + did_you_mean(suggestion));

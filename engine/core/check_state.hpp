@@ -30,6 +30,11 @@ struct ListDef {
   const ast::List* list = nullptr;
 };
 
+struct DecisionDef {
+  const ast::Decision* decision = nullptr;
+  bool failed = false;  // has errors: rules that use it are not expanded
+};
+
 struct RuleDraft {
   // The parsed rule, copied only when an override changes it (most rules are never
   // overridden, and copying every syntax tree was a large part of checking).
@@ -91,6 +96,7 @@ struct CheckState {
   // The macro or list name `name` may be a typo of.
   std::optional<std::string> closest_macro(std::string_view name) const;
   std::optional<std::string> closest_list(std::string_view name) const;
+  std::optional<std::string> closest_decision(std::string_view name) const;
   // The draft of the rule called `name`, or null.
   RuleDraft* find_draft(std::string_view name) {
     std::size_t slot = 0;
@@ -115,6 +121,7 @@ struct CheckState {
   std::vector<std::pair<std::string_view, const ast::Location*>> uses;
   std::map<std::string, MacroDef> macros;
   std::map<std::string, ListDef> lists;
+  std::map<std::string, DecisionDef, std::less<>> decisions;
 };
 
 }  // namespace lcrules::check

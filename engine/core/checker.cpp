@@ -166,6 +166,25 @@ std::optional<std::string> fact_suggestion(std::string_view name) {
   return found;
 }
 
+std::vector<std::string> rule_set_warnings(const RuleSet& rules) {
+  std::vector<std::string> out;
+  for (const CompiledRule* r : rules.active) {
+    if (r->stage != ast::Stage::Identify || !(r->field_mask & field_bit(Field::Cluster))) continue;
+    const std::uint32_t open = kAllFields & ~r->field_mask & ~r->leave_mask;
+    if (open == 0) continue;
+    std::string fields;
+    for (std::size_t f = 0; f < kFieldCount; ++f) {
+      if (open & (1u << f))
+        fields += (fields.empty() ? "" : ", ") + std::string(field_name(static_cast<Field>(f)));
+    }
+    out.push_back(
+        r->loc.file.str() + ":" + std::to_string(r->loc.line) + ":" + std::to_string(r->loc.column) +
+        ": warning: rule \"" + r->name + "\" sets cluster but leaves " + fields +
+        " to lower rules, which may belong to another product; set them or say `leave " + fields + "`");
+  }
+  return out;
+}
+
 namespace {
 
 // The checker's phases, in order; each header says what its phase does. Phase 2,

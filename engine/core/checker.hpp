@@ -21,6 +21,11 @@ CheckResult check_rule_files(const std::vector<ast::File>& files);
 // compiled, so loading needs less memory (what `load_rule_set` uses).
 CheckResult check_rule_files(std::vector<ast::File>&& files);
 
+// Warnings about a loaded rule set, "FILE:LINE:COL: warning: ...": an identify rule that
+// sets `cluster` but neither sets nor leaves (`leave`) every other field. Computed from the
+// rule set alone, so a rule set read from the cache gives the same warnings.
+std::vector<std::string> rule_set_warnings(const RuleSet& rules);
+
 // "Known fact" test used by the checker and by `lcrules facts`.
 std::optional<FactRef> resolve_fact(std::string_view name);
 

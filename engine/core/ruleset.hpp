@@ -170,6 +170,8 @@ struct CompiledRule {
   // of better (lower) rank wins a field. Policy rules are evaluated in dependency order,
   // which can differ from it.
   std::uint32_t rank = 0;
+  // Fields the rule leaves to lower rules on purpose (`leave`).
+  std::uint32_t leave_mask = 0;
   std::size_t file_index = 0;             // load order of the defining file
   std::size_t position = 0;               // order inside that file
   std::vector<ast::Location> changed_by;  // overrides applied, in order

@@ -227,6 +227,7 @@ void Service::reload() {
     const auto rules = rules_.current();
     spdlog::info("rule set loaded: {} rule files", rules->files().size());
     for (const auto& w : rules->warnings()) spdlog::warn("{}", w);
+    for (const auto& w : rules->rule_warnings()) spdlog::warn("{}", w);
     return;
   }
   for (const auto& e : errors) spdlog::error("rule set not loaded: {}", e.text);

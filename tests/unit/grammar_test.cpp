@@ -362,7 +362,7 @@ TEST_CASE("syntax errors have exact messages and positions", "[grammar]") {
   CHECK(parse_error("rule x\n  when a }") == "test.rules:2:3: error: expected '{' after the rule name");
   CHECK(parse_error("rule x { when }") == "test.rules:1:15: error: expected a condition after 'when'");
   CHECK(parse_error("bogus") ==
-        "test.rules:1:1: error: expected 'rule', 'override', 'disable', 'macro' or 'list'");
+        "test.rules:1:1: error: expected 'rule', 'override', 'disable', 'macro', 'list' or 'decision'");
   CHECK(parse_error("rule x { note \"a\\q\" }") ==
         "test.rules:1:17: error: unknown escape sequence '\\q' in string");
   CHECK(parse_error("rule x { note \"abc\n}") == "test.rules:1:19: error: unterminated string");
@@ -403,7 +403,7 @@ TEST_CASE("hostile input gives an error, never a crash or a hang", "[grammar]") 
   }
   SECTION("a 5 MB line") {
     CHECK(parse_error(std::string(5 << 20, 'x')) ==
-          "test.rules:1:1: error: expected 'rule', 'override', 'disable', 'macro' or 'list'");
+          "test.rules:1:1: error: expected 'rule', 'override', 'disable', 'macro', 'list' or 'decision'");
     CHECK(parse_error("rule x { note \"" + std::string(5 << 20, 'y')) ==
           "test.rules:1:" + std::to_string(16 + (5 << 20)) + ": error: unterminated string");
     CHECK(parse_ok("# " + std::string(5 << 20, 'z')).items.empty());

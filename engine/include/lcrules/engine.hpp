@@ -90,6 +90,8 @@ class LoadedRules {
   const std::vector<std::string>& files() const;     // rule files in load order
   std::vector<RuleInfo> rules() const;               // in evaluation order
   const std::vector<std::string>& warnings() const;  // "no shipped rules found"
+  // Warnings about the rules, "FILE:LINE:COL: warning: ..." (docs/language.md, `leave`).
+  const std::vector<std::string>& rule_warnings() const;
 
  private:
   friend class Engine;
