@@ -18,8 +18,8 @@ syntax keyword lcrulesTodo contained TODO FIXME XXX NOTE
 syntax match lcrulesComment /#.*$/ contains=lcrulesTodo,@Spell
 
 " Items and the properties of rules and overrides.
-syntax keyword lcrulesItem lcrules rule macro list override disable
-syntax keyword lcrulesProperty priority stage description timeout when set note replace append unset
+syntax keyword lcrulesItem lcrules rule macro list override disable decision
+syntax keyword lcrulesProperty priority stage description timeout when set note replace append unset decide leave
 " Conditions and commands.
 syntax keyword lcrulesOperator and or not is in exists starts-with ends-with matches inside
 " (`contains` is an argument of :syntax, so it cannot be in a keyword list.)
@@ -35,7 +35,7 @@ syntax keyword lcrulesField cluster local cluster_name load_images push_images l
 syntax match lcrulesSymbol /==\|!=\||/
 
 " The name an item defines or refers to.
-syntax match lcrulesName /\%(\<\%(rule\|macro\|list\|override\|disable\)\s\+\)\@<=[A-Za-z_][A-Za-z0-9_.-]*/
+syntax match lcrulesName /\%(\<\%(rule\|macro\|list\|override\|disable\|decision\|decide\)\s\+\)\@<=[A-Za-z_][A-Za-z0-9_.-]*/
 
 " Facts: a known root, then dotted segments. Inside ${...} too.
 syntax match lcrulesFact /\<\%(context\|cluster\|user\|env\|skaffold\|option\|kubeconfig\|decision\|match\|item\)\.[A-Za-z0-9_-]\+\%(\.[A-Za-z0-9_-]\+\)*/ contains=lcrulesFactRoot
