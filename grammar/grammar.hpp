@@ -184,13 +184,13 @@ template <typename Open, typename Rest>
 using nest_template =
     nested<&parse_state::template_depth, kMaxTemplateNesting, kTemplateDepthMessage, Open, Rest>;
 
-// Reserved words: they cannot name a rule, macro or list.
+// Reserved words: they cannot name a rule, macro, list or decision.
 inline constexpr std::array<std::string_view, 38> kReservedWords = {
-    "and",     "or",    "not",     "is",       "set",     "in",          "exists",    "run",      "true",
-    "false",   "null",  "matches", "contains", "inside",  "starts-with", "ends-with", "succeeds", "exits",
-    "output",  "json",  "yaml",    "as",       "timeout", "cache",       "env",       "rule",     "override",
-    "disable", "macro", "list",    "lcrules",  "replace", "append",      "unset",     "read",     "decision",
-    "decide",  "leave"};
+    "and",      "or",    "not",      "is",       "set",      "in",     "exists",      "run",
+    "true",     "false", "null",     "matches",  "contains", "inside", "starts-with", "ends-with",
+    "succeeds", "exits", "output",   "json",     "yaml",     "as",     "timeout",     "cache",
+    "env",      "rule",  "override", "disable",  "macro",    "list",   "lcrules",     "replace",
+    "append",   "unset", "read",     "decision", "decide",   "leave"};
 
 namespace detail {
 inline bool is_name_char(char c) {
@@ -709,8 +709,8 @@ struct after_paren : seq<condition> {};
 struct paren_close : one<')'> {};
 struct paren_condition : nest_condition<one<'('>, seq<sp, must<after_paren>, sp, must<paren_close>>> {};
 
-struct unary : sor<not_condition, paren_condition, exists_predicate, run_predicate, read_predicate, value_predicate,
-                   fact_predicate, macro_call> {};
+struct unary : sor<not_condition, paren_condition, exists_predicate, run_predicate, read_predicate,
+                   value_predicate, fact_predicate, macro_call> {};
 struct after_and : seq<unary> {};
 struct and_condition : seq<unary, star<sp, and_op, sp, must<after_and>>> {};
 struct after_or : seq<and_condition> {};

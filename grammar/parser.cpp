@@ -102,9 +102,9 @@ struct FlatNode {
 
 // The '{' of an item (braces of items do not nest): where it is, and the item it opens.
 template <typename Rule>
-inline constexpr bool is_item_brace = std::is_same_v<Rule, g::rule_open> ||
-                                     std::is_same_v<Rule, g::override_open> ||
-                                     std::is_same_v<Rule, g::decision_open>;
+inline constexpr bool is_item_brace =
+    std::is_same_v<Rule, g::rule_open> || std::is_same_v<Rule, g::override_open> ||
+    std::is_same_v<Rule, g::decision_open>;
 
 struct BraceMark {
   std::size_t byte = 0;
@@ -733,7 +733,6 @@ class Converter {
       std::get<std::string>(t.parts.back()).append(text);
     }
   }
-
 
   static std::string decode_escape(std::string_view e) {
     // e is "\\c", "\\xHH" or "\\u{H...}" (validated by the grammar).
