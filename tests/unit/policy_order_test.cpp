@@ -1,7 +1,7 @@
 // Stage policy in dependency order: every rule that sets a decision field runs before the
 // rules that read it, a cycle is a load error, and the rule first in priority order still
 // wins a field. Then the property for the shipped rules: over every combination of
-// products, Skaffold settings and cluster probes, the fields of a decision agree.
+// products, Skaffold settings, cluster probes and DOCKER_HOST, the fields of a decision agree.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -331,6 +331,7 @@ const std::vector<Product> kProducts = {
     {"orbstack", "orbstack", "https://127.0.0.1:26443", "orbstack"},
     {"microk8s", "microk8s-cluster", "https://127.0.0.1:16443", "admin"},
     {"colima", "colima", "https://127.0.0.1:6443", "colima"},
+    {"colima-work", "colima-work", "https://127.0.0.1:6443", "colima-work"},
     {"kwok-dev", "kwok-dev", "https://127.0.0.1:32766", "kwok-dev"},
     {"admin@talos-default", "talos-default", "https://10.5.0.2:6443", "admin@talos-default"},
     {"crc-admin", "api-crc-testing:6443", "https://api.crc.testing:6443", "kubeadmin"},
@@ -373,61 +374,88 @@ TEST_CASE("every combination of shipped rules gives a decision whose fields agre
                                                          Advertises::ConfigMapRemote,
                                                          Advertises::Annotations,
                                                          Advertises::Microk8sAddon};
-  int evaluated = 0, registries = 0, made_local = 0;
+  // DOCKER_HOST unset, or naming a daemon no product shares with its cluster.
+  const std::vector<std::optional<std::string>> docker_hosts = {std::nullopt, "tcp://remote:2376"};
+  int evaluated = 0, registries = 0, made_local = 0, docker_host_loads = 0;
   for (const auto& product : kProducts) {
-    for (const auto& local_cluster : tri) {
-      for (const auto& kind_disable : absent_or_true) {
-        for (const auto& k3d_disable : absent_or_true) {
-          for (const auto& probe : probes) {
-            for (const auto& push : tri) {
-              lcrules::EvaluationInput in;
-              in.context.name = product.context;
-              in.context.in_kubeconfig = true;
-              in.context.cluster_ref = product.cluster;
-              in.context.cluster_found = true;
-              in.context.server = product.server;
-              in.context.user = product.user;
-              in.context.file = "/home/u/.kube/config";
-              in.kubeconfig_files = {"/home/u/.kube/config"};
-              in.getenv = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-              in.file_exists = [](const std::string&) { return false; };
-              std::map<std::string, std::string> config;
-              if (local_cluster) config["local-cluster"] = *local_cluster;
-              if (kind_disable) config["kind-disable-load"] = *kind_disable;
-              if (k3d_disable) config["k3d-disable-load"] = *k3d_disable;
-              in.skaffold_config = [config] { return config; };
-              in.skaffold_build_local_push = push;
-              in.probe_cluster = probe.has_value();
-              FakeCluster cluster(probe.value_or(Advertises::Nothing));
-              in.executor = &cluster;
-              const auto d = lcrules::evaluate(rules, in);
-              ++evaluated;
-              registries += d.registry.has_value();
-              INFO(product.context << " local-cluster=" << local_cluster.value_or("-")
-                                   << " kind-disable-load=" << kind_disable.value_or("-")
-                                   << " k3d-disable-load=" << k3d_disable.value_or("-")
-                                   << " probe=" << (probe ? static_cast<int>(*probe) : -1)
-                                   << " push=" << push.value_or("-") << " -> cluster " << d.cluster);
-              if (!d.load_images) CHECK_FALSE(d.load_command.has_value());
-              if (!d.push_images) CHECK_FALSE(d.registry.has_value());
-              if (has_note(d, "Images loaded into a local cluster")) CHECK(d.load_images);
-              if (has_note(d, "minikube runs its own Docker daemon")) CHECK(d.cluster == "minikube");
-              if (has_note(d, "taken as a local cluster")) {
-                ++made_local;
-                CHECK(d.local);
-                CHECK(d.cluster == "unknown");
-                CHECK(d.push_images);
+    for (const auto& docker_host : docker_hosts) {
+      for (const auto& local_cluster : tri) {
+        for (const auto& kind_disable : absent_or_true) {
+          for (const auto& k3d_disable : absent_or_true) {
+            for (const auto& probe : probes) {
+              for (const auto& push : tri) {
+                lcrules::EvaluationInput in;
+                in.context.name = product.context;
+                in.context.in_kubeconfig = true;
+                in.context.cluster_ref = product.cluster;
+                in.context.cluster_found = true;
+                in.context.server = product.server;
+                in.context.user = product.user;
+                in.context.file = "/home/u/.kube/config";
+                in.kubeconfig_files = {"/home/u/.kube/config"};
+                in.getenv = [docker_host](const std::string& name) -> std::optional<std::string> {
+                  if (name == "HOME") return "/home/u";
+                  if (name == "DOCKER_HOST") return docker_host;
+                  return std::nullopt;
+                };
+                in.file_exists = [](const std::string&) { return false; };
+                std::map<std::string, std::string> config;
+                if (local_cluster) config["local-cluster"] = *local_cluster;
+                if (kind_disable) config["kind-disable-load"] = *kind_disable;
+                if (k3d_disable) config["k3d-disable-load"] = *k3d_disable;
+                in.skaffold_config = [config] { return config; };
+                in.skaffold_build_local_push = push;
+                in.probe_cluster = probe.has_value();
+                FakeCluster cluster(probe.value_or(Advertises::Nothing));
+                in.executor = &cluster;
+                const auto d = lcrules::evaluate(rules, in);
+                ++evaluated;
+                registries += d.registry.has_value();
+                INFO(product.context << " local-cluster=" << local_cluster.value_or("-")
+                                     << " kind-disable-load=" << kind_disable.value_or("-")
+                                     << " k3d-disable-load=" << k3d_disable.value_or("-")
+                                     << " probe=" << (probe ? static_cast<int>(*probe) : -1) << " push="
+                                     << push.value_or("-") << " DOCKER_HOST=" << docker_host.value_or("-")
+                                     << " -> cluster " << d.cluster);
+                if (!d.load_images) CHECK_FALSE(d.load_command.has_value());
+                if (!d.push_images) CHECK_FALSE(d.registry.has_value());
+                if (has_note(d, "Images loaded into a local cluster")) CHECK(d.load_images);
+                if (has_note(d, "minikube runs its own Docker daemon")) CHECK(d.cluster == "minikube");
+                if (has_note(d, "taken as a local cluster")) {
+                  ++made_local;
+                  CHECK(d.local);
+                  CHECK(d.cluster == "unknown");
+                  CHECK(d.push_images);
+                }
+                if (has_note(d, "tilt.dev/registry-from-cluster")) CHECK(d.registry.has_value());
+                if (has_note(d, "hostFromContainerRuntime"))
+                  CHECK(d.registry == std::optional<std::string>("localhost:5001"));
+                // A DOCKER_HOST elsewhere: the products sharing their daemon load into it with a
+                // load command, or keep Skaffold's no load, no push; no other product speaks of it.
+                if (has_note(d, "images built there are not in the cluster, so they are loaded")) {
+                  ++docker_host_loads;
+                  CHECK(docker_host.has_value());
+                  CHECK((d.cluster == "orbstack" || d.cluster == "rancher-desktop" || d.cluster == "colima"));
+                  CHECK(d.load_images);
+                  CHECK(d.load_command.has_value());
+                  CHECK_FALSE(d.push_images);
+                  CHECK_FALSE(local_cluster.has_value());
+                }
+                if (has_note(d, "The decision stays Skaffold's")) {
+                  CHECK(docker_host.has_value());
+                  CHECK_FALSE(d.load_images);
+                  CHECK_FALSE(d.push_images);
+                }
+                if (!docker_host) CHECK_FALSE(has_note(d, "DOCKER_HOST"));
               }
-              if (has_note(d, "tilt.dev/registry-from-cluster")) CHECK(d.registry.has_value());
-              if (has_note(d, "hostFromContainerRuntime"))
-                CHECK(d.registry == std::optional<std::string>("localhost:5001"));
             }
           }
         }
       }
     }
   }
-  CHECK(evaluated == static_cast<int>(kProducts.size()) * 216);
-  CHECK(registries > 0);  // the advertising cases did reach the registry rules
-  CHECK(made_local > 0);  // and an unknown cluster with a loopback registry became local
+  CHECK(evaluated == static_cast<int>(kProducts.size()) * 216 * 2);
+  CHECK(registries > 0);         // the advertising cases did reach the registry rules
+  CHECK(made_local > 0);         // and an unknown cluster with a loopback registry became local
+  CHECK(docker_host_loads > 0);  // and a DOCKER_HOST elsewhere made a shared-daemon product load
 }
