@@ -33,8 +33,13 @@ void apply_override(CheckState& state, RuleDraft& draft, const ast::Override& ov
       continue;
     }
     r.sets.erase(it);
+    // An unset field falls through on purpose, as with `leave`.
+    r.leaves.push_back(ast::FieldSet{unset.field, ast::Null{}, unset.loc});
   }
   for (const auto& set : ov.sets) {
+    r.leaves.erase(
+        std::remove_if(r.leaves.begin(), r.leaves.end(), [&](const auto& l) { return l.field == set.field; }),
+        r.leaves.end());
     auto it = std::find_if(r.sets.begin(), r.sets.end(), [&](const auto& s) { return s.field == set.field; });
     if (it != r.sets.end()) {
       *it = set;

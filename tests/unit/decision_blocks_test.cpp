@@ -114,6 +114,26 @@ override kind {
   CHECK(d.find("\"load_command\":null") != std::string::npos);
 }
 
+TEST_CASE("a field an override unsets falls through on purpose: no warning", "[decision]") {
+  const auto c = check_texts({kDecision + R"(
+rule kind { decide kind("${context.name}") }
+rule other { decide kind("x") }
+)",
+                              R"(
+override kind { unset load_command }
+override other { unset registry }
+)",
+                              R"(
+override other { replace set registry = "r.example" }
+)"});
+  REQUIRE(c.errors.empty());
+  CHECK(lcrules::rule_set_warnings(c.rule_set).empty());
+  const auto& kind = c.rule_set.rules.front();
+  CHECK(kind.leave_mask == lcrules::field_bit(lcrules::Field::LoadCommand));
+  const auto& other = c.rule_set.rules.back();
+  CHECK(other.leave_mask == 0);
+}
+
 TEST_CASE("a decision defined in a later file serves the rules of every file", "[decision]") {
   const auto c = check_texts({"rule kind { decide kind(\"${context.name}\") }\n", kDecision});
   CHECK(c.errors.empty());
