@@ -188,11 +188,11 @@ Result<LoadedRules> Engine::load(const RuleSetOptions& options) const {
   const RuleSources sources = sources_of(env_, options);
   std::vector<Error> errors;
   auto files = collect_rule_files(sources, errors);
-  LoadResult loaded;
-  if (errors.empty()) {
-    loaded =
-        options.use_cache ? ruleset_cache::load_with_cache(files, env_.cache_dir()) : load_rule_set(files);
-  }
+  // With a refused or missing file, the others are still read and checked: every problem
+  // is reported in one run (and nothing is cached).
+  LoadResult loaded = errors.empty() && options.use_cache
+                          ? ruleset_cache::load_with_cache(files, env_.cache_dir())
+                          : load_rule_set(files);
   for (auto& e : loaded.errors) errors.push_back(std::move(e));
   if (!errors.empty()) return errors;
   spdlog::debug("loaded {} rules from {} files", loaded.rule_set->rules.size(), files.size());
@@ -203,8 +203,8 @@ Result<LoadedRules> Engine::load(const RuleSetOptions& options) const {
   return LoadedRules(std::move(impl));
 }
 
-Result<LoadedRules> Engine::check(const std::vector<std::string>& paths,
-                                  const RuleSetOptions& options) const {
+Result<LoadedRules> Engine::check(const std::vector<std::string>& paths, const RuleSetOptions& options,
+                                  bool alone) const {
   namespace fs = std::filesystem;
   auto canonical_or_self = [](const std::string& p) {
     std::error_code ec;
@@ -213,23 +213,23 @@ Result<LoadedRules> Engine::check(const std::vector<std::string>& paths,
   };
   std::vector<Error> errors;
   std::vector<RuleFileRef> files;
-  const auto shipped = find_shipped_rules(options.shipped_fallback);
-  const auto given = collect_paths(paths, RuleOrigin::Shipped, errors);
-  if (shipped && !options.no_default_rules) {
-    for (auto& f : collect_paths({*shipped}, RuleOrigin::Shipped, errors)) {
-      const bool also_given = std::any_of(given.begin(), given.end(), [&](const RuleFileRef& g) {
-        return canonical_or_self(g.path) == canonical_or_self(f.path);
-      });
-      if (!also_given) files.push_back(std::move(f));
-    }
+  if (!alone) files = collect_rule_files(sources_of(env_, options), errors);  // as `load` finds them
+  // The given files after them; one that is in the active set already loads once, in its place.
+  for (auto& g : collect_paths(paths, RuleOrigin::Shipped, errors)) {
+    const bool active = std::any_of(files.begin(), files.end(), [&](const RuleFileRef& f) {
+      return canonical_or_self(f.path) == canonical_or_self(g.path);
+    });
+    if (!active) files.push_back(std::move(g));
   }
-  files.insert(files.end(), given.begin(), given.end());
   auto loaded = load_rule_set(files);
   for (auto& e : loaded.errors) errors.push_back(std::move(e));
   if (!errors.empty()) return errors;
   auto impl = std::make_shared<LoadedRules::Impl>();
   impl->rules = std::move(*loaded.rule_set);
   impl->rule_warnings = rule_set_warnings(impl->rules);
+  const RuleSources sources = sources_of(env_, options);
+  if (!alone && !sources.shipped_dir && !options.no_default_rules)
+    impl->warnings.push_back("no shipped rules found");
   return LoadedRules(std::move(impl));
 }
 

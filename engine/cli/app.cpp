@@ -272,15 +272,27 @@ int run_eval(const Engine& engine, const EvalRequest& request, RuleSetOptions ru
   return answer_written(kExitOk);
 }
 
-int run_check(const Engine& engine, const std::vector<std::string>& paths, const RuleSetOptions& rules) {
+int run_check(const Engine& engine, const std::vector<std::string>& paths, const RuleSetOptions& rules,
+              bool alone, bool json) {
   RuleSetOptions options = rules;
   options.use_cache = false;  // checking always reads the files
-  if (paths.empty()) return load(engine, options) ? kExitOk : kExitInput;
-  auto checked = engine.check(paths, options);
+  auto checked = paths.empty() ? engine.load(options) : engine.check(paths, options, alone);
+  if (interrupted()) return kExitInternal;  // main() turns it into 128 + N
+  std::vector<std::string> warnings;
+  if (checked) {
+    warnings = checked->warnings();
+    warnings.insert(warnings.end(), checked->rule_warnings().begin(), checked->rule_warnings().end());
+  }
+  if (json) {
+    // Editors read the diagnostics on stdout, errors or not.
+    std::cout << dump_json(diagnostics_json(checked.errors(), warnings));
+    return answer_written(checked ? kExitOk : kExitInput);
+  }
   if (!checked) {
     print_errors(checked.errors());
     return kExitInput;
   }
+  for (const auto& w : checked->warnings()) spdlog::warn("{}", w);
   for (const auto& w : checked->rule_warnings()) std::cerr << paint_diagnostic(w, g_styles.err) << "\n";
   return kExitOk;
 }
@@ -311,11 +323,15 @@ int run_facts(const Engine& engine, const EvalRequest& request, RuleSetOptions r
   return answer_written(kExitOk);
 }
 
-int run_tests(const TestOptions& options, const RuleSetOptions& rules) {
-  TestOptions styled = options;
-  styled.style = g_styles.out;
-  styled.error_style = g_styles.err;
-  return answer_written(static_cast<int>(run_rule_tests(styled, rules, std::cout, std::cerr)));
+int run_tests(const Engine& engine, TestOptions options, const RuleSetOptions& rules) {
+  if (options.paths.empty()) {
+    for (const auto& p : engine.rule_paths(rules)) {
+      if (p.folder) options.search_folders.push_back(p.path);
+    }
+  }
+  options.style = g_styles.out;
+  options.error_style = g_styles.err;
+  return answer_written(static_cast<int>(run_rule_tests(options, rules, std::cout, std::cerr)));
 }
 
 Styles decide_styles(const std::string& when) {

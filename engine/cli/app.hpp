@@ -22,11 +22,14 @@ inline constexpr int kExitInternal = 3;  // a bug in lcrules
 int answer_written(int status);
 
 int run_eval(const Engine& engine, const EvalRequest& request, RuleSetOptions rules, bool json);
-int run_check(const Engine& engine, const std::vector<std::string>& paths, const RuleSetOptions& rules);
+// `alone`: only the given files; `json`: diagnostics for editors on stdout (docs/cli.md).
+int run_check(const Engine& engine, const std::vector<std::string>& paths, const RuleSetOptions& rules,
+              bool alone, bool json);
 int run_rules(const Engine& engine, const RuleSetOptions& rules, bool json);
 int run_facts(const Engine& engine, const EvalRequest& request, RuleSetOptions rules, bool json,
               bool run_commands);
-int run_tests(const TestOptions& options, const RuleSetOptions& rules);
+// No path: the tests beside the active rule set (shipped, system and user folders).
+int run_tests(const Engine& engine, TestOptions options, const RuleSetOptions& rules);
 // Colour (docs/cli.md, "Colour"), decided once by main() for each stream: `when` is the
 // --color value, auto (a terminal, and NO_COLOR unset or empty), always or never.
 struct Styles {

@@ -96,9 +96,12 @@ int main(int argc, char** argv) {
   eval->add_flag("--explain", eval_opts.explain, "Say why each field was decided");
 
   std::vector<std::string> check_paths;
+  bool check_alone = false;
   auto* check = app.add_subcommand("check", "Parse and check rule files (default: the active rule set)");
-  check->add_option("paths", check_paths, "Rule files or folders");
+  check->add_option("paths", check_paths, "Rule files or folders, checked on top of the active rule set");
+  check->add_flag("--alone", check_alone, "Check only the given files, not on top of the active rule set");
   add_rule_options(check);
+  add_output(check);
 
   auto* rules = app.add_subcommand("rules", "List the active rules in evaluation order");
   add_rule_options(rules);
@@ -112,11 +115,21 @@ int main(int argc, char** argv) {
   facts->add_flag("--run-commands", run_commands, "Also run the commands the rules can run");
 
   TestOptions test_opts;
+  std::string test_output = "text";
   auto* test = app.add_subcommand("test", "Run rule-set tests (*.rules-test.yaml)");
-  test->add_option("paths", test_opts.paths, "Test files or folders (default: the shipped rules' tests)");
+  test->add_option("paths", test_opts.paths,
+                   "Test files or folders (default: the tests beside the shipped, system and user rules)");
   test->add_option("--run", test_opts.run_filter, "Only tests whose name matches this regex");
-  test->add_flag("--coverage", test_opts.coverage, "List rules that no test saw match and decide a field");
-  add_output(test);
+  test->add_flag("--coverage", test_opts.coverage,
+                 "List rules under test that no test saw match and decide a field");
+  test->add_flag("--explain", test_opts.explain, "Print the whole explanation under each failed test");
+  test->add_flag("-q,--quiet", test_opts.quiet, "Print only failed tests and the summary");
+  test->add_option("-o,--output", test_output, "Output format")
+      ->check(CLI::IsMember({"text", "json", "junit"}));
+  test->add_flag("--no-default-rules", rule_opts.no_default_rules,
+                 "Without PATH: do not run the tests beside the shipped rules");
+  test->add_flag("--no-user-rules", rule_opts.no_user_rules,
+                 "Without PATH: do not run the tests in /etc/lcrules or ~/.config/lcrules");
 
   FmtOptions fmt_opts;
   auto* fmt =
@@ -226,7 +239,7 @@ int main(int argc, char** argv) {
     if (*eval) {
       status = run_eval(engine, eval_opts, rule_opts, output == "json");
     } else if (*check) {
-      status = run_check(engine, check_paths, rule_opts);
+      status = run_check(engine, check_paths, rule_opts, check_alone, output == "json");
     } else if (*rules) {
       status = run_rules(engine, rule_opts, output == "json");
     } else if (*facts) {
@@ -234,8 +247,11 @@ int main(int argc, char** argv) {
     } else if (*fmt) {
       status = run_fmt(fmt_opts);
     } else if (*test) {
-      test_opts.json = output == "json";
-      status = run_tests(test_opts, rule_opts);
+      test_opts.format = test_output == "json"    ? TestOptions::Format::Json
+                         : test_output == "junit" ? TestOptions::Format::Junit
+                                                  : TestOptions::Format::Text;
+      test_opts.explain = test_opts.explain || verbose;
+      status = run_tests(engine, test_opts, rule_opts);
     } else if (*version) {
       status = run_version(output == "json");
     }

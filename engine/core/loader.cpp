@@ -49,47 +49,54 @@ std::string owner_text(const struct stat& st) {
 // is refused. World-writable folders with the sticky bit (/tmp) are fine: others cannot
 // replace a file in them.
 bool check_target(const std::string& name, const std::string& real, bool folder, const struct stat& st,
-                  std::vector<Error>& errors) {
+                  std::vector<Error>& errors, bool* refused) {
   const char* what = folder ? "folder" : "file";
   if (!folder && !S_ISREG(st.st_mode)) {
     errors.push_back(rule_file_error(name, "cannot read: not a regular file"));
     return false;
   }
+  // Both problems at once, so that one run says everything to fix.
+  bool ok = true;
   const bool sticky_dir = folder && (st.st_mode & S_ISVTX);
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky_dir) {
     errors.push_back(rule_file_error(name, std::string("refusing to load rules from a ") + what +
-                                               " that group or others can write (mode " + mode_text(st.st_mode) +
+                                               " that group or others can write (mode " +
+                                               mode_text(st.st_mode) +
                                                "): rules can run commands. Fix it with: chmod go-w " + real));
-    return false;
+    ok = false;
   }
   if (!owned_by_caller_or_root(st)) {
-    errors.push_back(rule_file_error(name, std::string("refusing to load rules from a ") + what + " " +
-                                               owner_text(st) + ": rules can run commands. Fix it with: chown " +
-                                               std::to_string(::getuid()) + " " + real));
-    return false;
+    errors.push_back(rule_file_error(
+        name, std::string("refusing to load rules from a ") + what + " " + owner_text(st) +
+                  ": rules can run commands. Fix it with: chown " + std::to_string(::getuid()) + " " + real));
+    ok = false;
   }
-  return true;
+  if (!ok && refused) *refused = true;
+  return ok;
 }
 
 // A folder on the way to the target: whoever can write it can put another file or folder
 // in the target's place.
 bool check_parent(const std::string& folder, const std::string& target, const struct stat& st,
-                  std::vector<Error>& errors) {
+                  std::vector<Error>& errors, bool* refused) {
+  if (refused) *refused = true;  // until the checks pass
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
     errors.push_back(rule_file_error(
-        folder, "refusing to load rules from " + target + ": this folder on its way can be written by group or " +
-                    "others (mode " + mode_text(st.st_mode) +
-                    ") and is not sticky, so they could put other rules in its place: rules can run commands. "
-                    "Fix it with: chmod go-w " +
-                    folder));
+        folder,
+        "refusing to load rules from " + target + ": this folder on its way can be written by group or " +
+            "others (mode " + mode_text(st.st_mode) +
+            ") and is not sticky, so they could put other rules in its place: rules can run commands. "
+            "Fix it with: chmod go-w " +
+            folder));
     return false;
   }
   if (!owned_by_caller_or_root(st)) {
-    errors.push_back(rule_file_error(folder, "refusing to load rules from " + target +
-                                                 ": this folder on its way is " + owner_text(st) +
-                                                 ", who could put other rules in its place: rules can run commands"));
+    errors.push_back(rule_file_error(
+        folder, "refusing to load rules from " + target + ": this folder on its way is " + owner_text(st) +
+                    ", who could put other rules in its place: rules can run commands"));
     return false;
   }
+  if (refused) *refused = false;
   return true;
 }
 
@@ -119,19 +126,21 @@ void add_path(const std::string& path, RuleOrigin origin, bool must_exist, bool 
     return;
   }
   if (!fs::is_directory(status)) {
+    bool refused = false;
     if (check) {
-      const int fd = open_trusted(path, false, errors);
-      if (fd < 0) return;
-      ::close(fd);
+      const int fd = open_trusted(path, false, errors, &refused);
+      if (fd < 0 && !refused) return;
+      if (fd >= 0) ::close(fd);
     }
-    out.push_back({path, origin, check});
+    out.push_back({path, origin, check, refused});
     return;
   }
   std::vector<std::string> files;
-  if (check) {
+  bool folder_refused = false;
+  int fd = check ? open_trusted(path, true, errors, &folder_refused) : -1;
+  if (check && fd < 0 && !folder_refused) return;
+  if (fd >= 0) {
     // List the folder that was checked, through its descriptor.
-    const int fd = open_trusted(path, true, errors);
-    if (fd < 0) return;
     DIR* dir = ::fdopendir(fd);
     if (dir == nullptr) {
       errors.push_back(rule_file_error(path, std::string("cannot list folder: ") + std::strerror(errno)));
@@ -151,10 +160,12 @@ void add_path(const std::string& path, RuleOrigin origin, bool must_exist, bool 
     const int list_errno = errno;
     ::closedir(dir);
     if (list_errno != 0) {
-      errors.push_back(rule_file_error(path, std::string("cannot list folder: ") + std::strerror(list_errno)));
+      errors.push_back(
+          rule_file_error(path, std::string("cannot list folder: ") + std::strerror(list_errno)));
       return;
     }
   } else {
+    // Not checked, or refused (its files are then read only to report their own mistakes).
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
       if (it->path().extension() == ".rules" && it->is_regular_file(ec)) files.push_back(it->path().string());
     }
@@ -165,12 +176,13 @@ void add_path(const std::string& path, RuleOrigin origin, bool must_exist, bool 
   }
   std::sort(files.begin(), files.end());
   for (auto& f : files) {
-    if (check) {
-      const int fd = open_trusted(f, false, errors);
-      if (fd < 0) continue;
-      ::close(fd);
+    bool refused = folder_refused;
+    if (check && !folder_refused) {
+      const int file_fd = open_trusted(f, false, errors, &refused);
+      if (file_fd < 0 && !refused) continue;
+      if (file_fd >= 0) ::close(file_fd);
     }
-    out.push_back({std::move(f), origin, check});
+    out.push_back({std::move(f), origin, check, refused});
   }
 }
 
@@ -196,7 +208,8 @@ std::vector<RuleFileRef> collect_paths(const std::vector<std::string>& paths, Ru
   return out;
 }
 
-int open_trusted(const std::string& path, bool folder, std::vector<Error>& errors) {
+int open_trusted(const std::string& path, bool folder, std::vector<Error>& errors, bool* refused) {
+  if (refused) *refused = false;
   char* resolved = ::realpath(path.c_str(), nullptr);
   if (resolved == nullptr) {
     errors.push_back(rule_file_error(path, std::string("cannot read: ") + std::strerror(errno)));
@@ -219,7 +232,7 @@ int open_trusted(const std::string& path, bool folder, std::vector<Error>& error
       ::close(fd);
       return -1;
     }
-    if (!check_parent(at, target, st, errors)) {
+    if (!check_parent(at, target, st, errors, refused)) {
       ::close(fd);
       return -1;
     }
@@ -228,9 +241,9 @@ int open_trusted(const std::string& path, bool folder, std::vector<Error>& error
     ::close(fd);
     if (next < 0) {
       const bool changed = open_errno == ELOOP || open_errno == ENOTDIR || open_errno == ENOENT;
-      errors.push_back(rule_file_error(
-          path, changed ? "cannot read: it changed while being checked (" + real + ")"
-                        : std::string("cannot read: ") + std::strerror(open_errno)));
+      errors.push_back(
+          rule_file_error(path, changed ? "cannot read: it changed while being checked (" + real + ")"
+                                        : std::string("cannot read: ") + std::strerror(open_errno)));
       return -1;
     }
     fd = next;
@@ -245,7 +258,7 @@ int open_trusted(const std::string& path, bool folder, std::vector<Error>& error
     ::close(fd);
     return -1;
   }
-  if (!check_target(path, real, folder, st, errors)) {
+  if (!check_target(path, real, folder, st, errors, refused)) {
     ::close(fd);
     return -1;
   }
@@ -255,11 +268,16 @@ int open_trusted(const std::string& path, bool folder, std::vector<Error>& error
 LoadResult load_rule_set(const std::vector<RuleFileRef>& files) {
   LoadResult result;
   std::vector<ast::File> parsed;
+  bool any_refused = false;
   for (const auto& ref : files) {
     std::string text;
     int err = 0;
     bool ok = false;
-    if (ref.checked) {
+    if (ref.refused) {
+      // Its refusal is already reported; read it (nothing runs) for its own mistakes.
+      any_refused = true;
+      ok = files::read_whole(ref.path, text, err);
+    } else if (ref.checked) {
       // The checks and the read are on one descriptor: what was checked is what is read.
       const int fd = open_trusted(ref.path, false, result.errors);
       if (fd < 0) continue;
@@ -281,7 +299,7 @@ LoadResult load_rule_set(const std::vector<RuleFileRef>& files) {
   }
   auto checked = check_rule_files(std::move(parsed));
   for (const auto& d : checked.errors) result.errors.push_back(diagnostic_error(d));
-  if (result.errors.empty()) result.rule_set = std::move(checked.rule_set);
+  if (result.errors.empty() && !any_refused) result.rule_set = std::move(checked.rule_set);
   return result;
 }
 

@@ -26,6 +26,10 @@ struct RuleFileRef {
   std::string path;
   RuleOrigin origin = RuleOrigin::Shipped;
   bool checked = false;  // read through open_trusted (ownership and modes), not by its path
+  // Refused by the ownership and mode checks (the error is with collect_rule_files' errors):
+  // read by its path only so that its own mistakes are reported in the same run; a rule
+  // set with a refused file is never built.
+  bool refused = false;
 };
 
 // Errors are values whose text is the complete message ("FILE: error: ..." or a formatted
@@ -39,6 +43,8 @@ struct LoadResult {
 // files, in lexical order. Missing system/user folders are skipped; a missing --rules path
 // is an error. Every file and folder, the shipped ones too, must pass open_trusted; the
 // files are marked `checked`, so that load_rule_set checks them again as it reads them.
+// A file or folder the checks refuse is an error, and its files are still listed, marked
+// `refused`, so that every problem of every file is reported in one run.
 std::vector<RuleFileRef> collect_rule_files(const RuleSources& sources, std::vector<Error>& errors);
 
 // Same, for explicit paths only (`lcrules check FILE|DIR ...`, `lcrules test`), all treated
@@ -54,12 +60,13 @@ std::vector<RuleFileRef> collect_paths(const std::vector<std::string>& paths, Ru
 // owned by the caller or root and not writable by group or others unless sticky; the file
 // or folder itself must be owned by the caller or root and not writable by group or others
 // (a sticky folder is accepted), and a file must be a regular file. Returns the descriptor,
-// or -1 with the reason ("PATH: error: ...") appended to `errors`.
-int open_trusted(const std::string& path, bool folder, std::vector<Error>& errors);
+// or -1 with the reason ("PATH: error: ...") appended to `errors`; `refused`, when given, is
+// set when the reason is an owner or a mode (not a file that cannot be read).
+int open_trusted(const std::string& path, bool folder, std::vector<Error>& errors, bool* refused = nullptr);
 
 // Reads, parses and checks the files into one rule set; a `checked` file is read from the
 // descriptor open_trusted returns. Reports the first syntax error of each file and every
-// semantic error.
+// semantic error. No rule set when a file is `refused` (its own errors are still reported).
 LoadResult load_rule_set(const std::vector<RuleFileRef>& files);
 
 // Where the shipped rules are: `<exe>/../share/lcrules` when installed, else `fallback`

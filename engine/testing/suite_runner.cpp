@@ -10,7 +10,9 @@
 #include <yaml-cpp/yaml.h>
 #include <algorithm>
 #include <boost/regex.hpp>
+#include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <set>
 
@@ -56,6 +59,17 @@ struct Expect {
   std::vector<std::string> notes_include;
 };
 
+// What a command no stub answers does: fail the test (the default), or behave as a
+// command that is not installed.
+enum class Unstubbed { Fail, NotInstalled };
+
+// A `decided-by` entry: the field, the rule (nullopt: the default) and where it is written.
+struct DecidedBy {
+  Field field = Field::Cluster;
+  std::optional<std::string> rule;
+  YAML::Mark mark;
+};
+
 struct TestCase {
   std::string name;
   std::size_t line = 0;
@@ -69,7 +83,8 @@ struct TestCase {
   bool probe_cluster = false;
   std::vector<Stub> stubs;
   Expect expect;
-  std::vector<std::pair<Field, std::optional<std::string>>> decided_by;  // nullopt: the default
+  std::vector<DecidedBy> decided_by;
+  std::optional<Unstubbed> unstubbed;  // absent: the file's
 };
 
 struct TestFile {
@@ -77,8 +92,10 @@ struct TestFile {
   bool shipped = true;
   std::vector<std::string> rule_paths;  // `rules:` entries resolved against the file's folder
   std::vector<Stub> stubs;  // `commands:` for every test; a test's own stub for the same argv wins
+  Unstubbed unstubbed = Unstubbed::Fail;
   std::vector<TestCase> tests;
   std::shared_ptr<const RuleSet> rules;
+  std::set<std::string> files_under_test;  // canonical paths of the `rules:` files (for --coverage)
 };
 
 // A problem in a test file, with its position.
@@ -90,6 +107,49 @@ std::string join(const std::vector<std::string>& items, const std::string& sep =
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
   return out;
+}
+
+// The edit distance of a and b, ignoring case, a swap of two neighbours counting as one edit
+// (optimal string alignment).
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  const auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const bool same = lower(a[i - 1]) == lower(b[j - 1]);
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (same ? 0 : 1)});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]))
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The candidate closest to `name`, when it is close enough to be a likely typo: at most a
+// third of the name's length in edits (at least one), `-` and `_` being the same.
+std::optional<std::string> closest(const std::string& name, const std::vector<std::string>& candidates) {
+  const auto normal = [](std::string s) {
+    std::replace(s.begin(), s.end(), '_', '-');
+    return s;
+  };
+  std::optional<std::string> best;
+  std::size_t best_distance = std::max<std::size_t>(1, name.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(normal(name), normal(c));
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+// "; did you mean 'context'?" when a candidate is close to `name`, else "".
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
+  const auto c = closest(name, candidates);
+  return c ? "; did you mean '" + *c + "'?" : "";
 }
 
 // ---------------------------------------------------------------------------------------
@@ -117,7 +177,8 @@ class Reader {
       if (!key.IsScalar()) fail(key, "a key" + in(where) + " must be a string");
       const std::string& k = key.Scalar();
       if (std::find(known.begin(), known.end(), k) == known.end()) {
-        fail(key, "unknown key '" + k + "'" + in(where) + " (known keys: " + join(known) + ")");
+        fail(key, "unknown key '" + k + "'" + in(where) + did_you_mean(k, known) +
+                      " (known keys: " + join(known) + ")");
       }
       if (auto [pos, inserted] = seen.emplace(k, key.Mark().line + 1); !inserted) {
         fail(key, "duplicate key '" + k + "'" + in(where) + " (first at line " + std::to_string(pos->second) +
@@ -146,21 +207,64 @@ class Reader {
     return out;
   }
 
+  // A plain (unquoted) `true` or `false`, which YAML reads as a boolean.
+  static std::optional<bool> plain_boolean(const YAML::Node& n) {
+    if (!n.IsScalar() || n.Tag() != "?") return std::nullopt;
+    const std::string& v = n.Scalar();
+    if (v == "true" || v == "True" || v == "TRUE") return true;
+    if (v == "false" || v == "False" || v == "FALSE") return false;
+    return std::nullopt;
+  }
+
+  // A string; an unquoted true or false (a boolean in YAML) is not one.
   std::string string(const YAML::Node& n, const std::string& what) const {
     if (!n.IsScalar()) fail(n, what + " must be a string");
+    if (plain_boolean(n))
+      fail(n, what + " must be a string, not a boolean (write \"" + n.Scalar() + "\" for the string)");
     return n.Scalar();
   }
 
   std::optional<std::string> string_or_null(const YAML::Node& n, const std::string& what) const {
     if (n.IsNull()) return std::nullopt;
     if (!n.IsScalar()) fail(n, what + " must be a string or null");
+    if (plain_boolean(n)) {
+      fail(n,
+           what + " must be a string or null, not a boolean (write \"" + n.Scalar() + "\" for the string)");
+    }
     return n.Scalar();
   }
 
+  // Only an unquoted true or false: `"yes"`, `"true"` and `yes` are strings.
   bool boolean(const YAML::Node& n, const std::string& what) const {
+    if (const auto b = plain_boolean(n)) return *b;
+    if (n.IsScalar() && n.Tag() != "?") {
+      fail(n,
+           what + " must be true or false, not the string \"" + n.Scalar() + "\" (write it without quotes)");
+    }
+    fail(n, what + " must be true or false");
+  }
+
+  // A boolean as Skaffold reads its config: YAML 1.1 words (yes, on, 'Off') count too.
+  bool skaffold_boolean(const YAML::Node& n, const std::string& what) const {
     bool b = false;
     if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b)) fail(n, what + " must be true or false");
     return b;
+  }
+
+  // One of `values`, unquoted or quoted.
+  std::string choice(const YAML::Node& n, const std::string& what,
+                     const std::vector<std::string>& values) const {
+    const auto quoted = [&values] {
+      std::vector<std::string> q;
+      for (const auto& v : values) q.push_back("'" + v + "'");
+      return join(q, " or ");
+    };
+    if (!n.IsScalar()) fail(n, what + " must be " + quoted());
+    if (std::find(values.begin(), values.end(), n.Scalar()) == values.end()) {
+      fail(n,
+           what + " must be " + quoted() + ", not '" + n.Scalar() + "'" + did_you_mean(n.Scalar(), values));
+    }
+    return n.Scalar();
   }
 
   std::vector<std::string> strings(const YAML::Node& n, const std::string& what) const {
@@ -324,14 +428,20 @@ std::optional<std::vector<Argv>> parse_load_command(const Reader& r, const YAML:
 
 const std::vector<std::string> kTestKeys = {"name",          "context",  "kubeconfig", "kubeconfig-path",
                                             "env",           "files",    "skaffold",   "skaffold-yaml-push",
-                                            "probe-cluster", "commands", "expect",     "decided-by"};
+                                            "probe-cluster", "commands", "unstubbed",  "expect",
+                                            "decided-by"};
 const std::vector<std::string> kExpectKeys = {
     "cluster",      "local",    "cluster_name", "kubeconfig_cluster", "load_images", "push_images",
     "load_command", "registry", "notes",        "notes-include"};
 const std::vector<std::string> kStubKeys = {"argv", "stdout", "stderr", "exit", "timeout", "not-found"};
 const std::vector<std::string> kSkaffoldKeys = {"local-cluster", "kind-disable-load", "k3d-disable-load"};
 const std::vector<std::string> kTestFileEntryKeys = {"path", "content"};
-const std::vector<std::string> kFileKeys = {"rules", "shipped", "commands", "tests"};
+const std::vector<std::string> kFileKeys = {"rules", "shipped", "commands", "unstubbed", "tests"};
+const std::vector<std::string> kUnstubbedValues = {"fail", "not-installed"};
+
+Unstubbed parse_unstubbed(const Reader& r, const YAML::Node& n) {
+  return r.choice(n, "unstubbed", kUnstubbedValues) == "fail" ? Unstubbed::Fail : Unstubbed::NotInstalled;
+}
 
 std::vector<std::string> field_names() {
   std::vector<std::string> out;
@@ -360,7 +470,7 @@ Stub parse_stub(const Reader& r, const YAML::Node& n, const std::string& test_na
       has_output = true;
     } else if (key == "exit") {
       int code = -1;
-      if (!v.IsScalar() || !YAML::convert<int>::decode(v, code) || code < 0 || code > 255) {
+      if (!v.IsScalar() || v.Tag() != "?" || !YAML::convert<int>::decode(v, code) || code < 0 || code > 255) {
         r.fail(v, "exit must be a number from 0 to 255");
       }
       s.exit_code = code;
@@ -481,7 +591,7 @@ TestCase parse_test(const Reader& r, const YAML::Node& n) {
     } else if (key == "skaffold") {
       if (!v.IsMap()) r.fail(v, "skaffold of " + where + " must be a mapping");
       for (const auto& [name, value] : r.entries(v, kSkaffoldKeys, "skaffold of " + where)) {
-        t.skaffold[name] = r.boolean(value, "skaffold." + name) ? "true" : "false";
+        t.skaffold[name] = r.skaffold_boolean(value, "skaffold." + name) ? "true" : "false";
       }
     } else if (key == "skaffold-yaml-push") {
       t.skaffold_yaml_push = r.boolean(v, "skaffold-yaml-push") ? "true" : "false";
@@ -490,12 +600,17 @@ TestCase parse_test(const Reader& r, const YAML::Node& n) {
     } else if (key == "commands") {
       if (!v.IsSequence()) r.fail(v, "commands of " + where + " must be a list of command stubs");
       parse_stubs(r, v, t.name, t.stubs);
+    } else if (key == "unstubbed") {
+      t.unstubbed = parse_unstubbed(r, v);
     } else if (key == "expect") {
       parse_expect(r, v, t);
     } else if (key == "decided-by") {
       if (!v.IsMap()) r.fail(v, "decided-by of " + where + " must be a mapping of fields to rule names");
       for (const auto& [name, rule] : r.entries(v, field_names(), "decided-by of " + where)) {
-        t.decided_by.emplace_back(*parse_field(name), r.string_or_null(rule, "decided-by." + name));
+        auto rule_name = r.string_or_null(rule, "decided-by." + name);
+        if (rule_name && rule_name->empty())
+          r.fail(rule, "decided-by." + name + " must name a rule (null: no rule)");
+        t.decided_by.push_back({*parse_field(name), std::move(rule_name), rule.Mark()});
       }
     }
   }
@@ -552,7 +667,6 @@ std::optional<TestFile> parse_test_file(const std::string& path, std::vector<std
   const Reader r(path);
   TestFile tf;
   tf.path = path;
-  const std::size_t errors_before = errors.size();
   try {
     if (!root.IsMap()) r.fail(root, "a test file must be a mapping with a 'tests' list");
     bool has_tests = false;
@@ -580,6 +694,8 @@ std::optional<TestFile> parse_test_file(const std::string& path, std::vector<std
       } else if (key == "commands") {
         if (!v.IsSequence()) r.fail(v, "commands of the test file must be a list of command stubs");
         parse_stubs(r, v, "", tf.stubs);
+      } else if (key == "unstubbed") {
+        tf.unstubbed = parse_unstubbed(r, v);
       } else if (key == "tests") {
         if (!v.IsSequence()) r.fail(v, "tests must be a list of tests");
         has_tests = true;
@@ -601,11 +717,14 @@ std::optional<TestFile> parse_test_file(const std::string& path, std::vector<std
     if (!has_tests) r.fail(root, "missing key 'tests' (a list of tests)");
   } catch (const TestFileError& e) {
     errors.push_back(e.message);
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     // Every access is type-checked first; never crash on input anyway.
     errors.push_back(files::yaml_error_message(path, e.mark, "unexpected YAML structure: " + e.msg));
+    return std::nullopt;
   }
-  if (errors.size() != errors_before) return std::nullopt;
+  // With errors in some tests the file is still returned (the run stops before any test
+  // runs), so that the `decided-by` of its other tests is checked against its rule set too.
   if (tf.rule_paths.empty()) tf.rule_paths.push_back(parent_folder(path));
   return tf;
 }
@@ -622,14 +741,20 @@ std::string format_duration(std::chrono::milliseconds d) {
   return buf;
 }
 
-// Answers commands from the test's stubs; a command without one is recorded (the test
-// fails) and answered as not run. Never runs a real process.
+// Answers commands from the test's stubs. A command without one is recorded and answered
+// as not run (the test fails), or, with `unstubbed: not-installed`, as not found on PATH.
+// Never runs a real process.
 class StubExecutor final : public CommandExecutor {
  public:
-  explicit StubExecutor(const std::vector<Stub>& stubs) : stubs_(stubs) {}
+  StubExecutor(const std::vector<Stub>& stubs, Unstubbed unstubbed) : stubs_(stubs), unstubbed_(unstubbed) {}
 
   CommandResult run(const CommandRequest& request) override {
     CommandResult r;
+    const auto not_found = [&r](const std::string& name) {
+      r.status = CommandResult::Status::NotFound;
+      r.resolved_path.clear();
+      r.reason = name.find('/') != std::string::npos ? name + ": no such file" : name + ": not found on PATH";
+    };
     for (const auto& s : stubs_) {
       if (s.argv != request.argv) continue;
       const std::string& name = s.argv.front();
@@ -646,12 +771,14 @@ class StubExecutor final : public CommandExecutor {
           r.reason = "timed out after " + format_duration(request.timeout);
           break;
         case Stub::Kind::NotFound:
-          r.status = CommandResult::Status::NotFound;
-          r.resolved_path.clear();
-          r.reason =
-              name.find('/') != std::string::npos ? name + ": no such file" : name + ": not found on PATH";
+          not_found(name);
           break;
       }
+      return r;
+    }
+    if (unstubbed_ == Unstubbed::NotInstalled && !request.argv.empty()) {
+      not_found(request.argv.front());
+      r.reason += " (no stub; unstubbed: not-installed)";
       return r;
     }
     missing.push_back(request.argv);
@@ -664,6 +791,7 @@ class StubExecutor final : public CommandExecutor {
 
  private:
   const std::vector<Stub>& stubs_;
+  Unstubbed unstubbed_;
 };
 
 std::string show(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -676,12 +804,23 @@ std::string rule_text(const CompiledRule* r) {
   return "rule " + r->name + " (" + location_text(r->loc) + ")";
 }
 
+// A stub for `argv`, as one line of YAML ready to paste into a `commands:` list.
+std::string stub_snippet(const Argv& argv) {
+  YAML::Emitter e;
+  e << YAML::Flow << YAML::BeginMap << YAML::Key << "argv" << YAML::Value << YAML::BeginSeq;
+  for (const auto& a : argv) e << a;
+  e << YAML::EndSeq << YAML::Key << "stdout" << YAML::Value << YAML::DoubleQuoted << "" << YAML::Key << "exit"
+    << YAML::Value << 0 << YAML::EndMap;
+  return std::string("- ") + e.c_str();
+}
+
 struct TestResult {
   const TestFile* file = nullptr;
   const TestCase* test = nullptr;
-  std::vector<std::string> failures;
-  std::string explanation;  // render_text of a failed test's decision
-  json decision;            // decision_json of a failed test's decision
+  std::vector<std::string> failures;  // one line each (text and JSON)
+  std::vector<std::string> hints;     // text only: near misses, stubs to paste
+  std::string explanation;            // render_text of a failed test's decision
+  json decision;                      // decision_json of a failed test's decision
   bool passed() const { return failures.empty(); }
 };
 
@@ -736,6 +875,56 @@ struct RuleKey {
 
 RuleKey key_of(const CompiledRule& r) { return {r.name, r.loc.file, r.loc.line}; }
 
+// Where a differing field's value came from: "decided by rule R (FILE:LINE)" or the default.
+std::string decided_text(const Explanation& ex, Field field) {
+  for (const auto& ft : ex.fields) {
+    if (ft.field != field) continue;
+    if (!ft.rule) return "the default: no rule decided it";
+    return "decided by rule " + ft.rule->name + " (" + location_text(ft.rule->loc) + ")";
+  }
+  return "the default: no rule decided it";
+}
+
+// Where the notes came from: "notes from rules A (FILE:LINE), B (...)" or "no rule added a note".
+std::string notes_text(const Explanation& ex) {
+  std::vector<std::string> from;
+  for (const auto& trace : ex.rules) {
+    if (trace.outcome == Explanation::RuleTrace::Outcome::Matched && !trace.notes.empty())
+      from.push_back(trace.rule->name + " (" + location_text(trace.rule->loc) + ")");
+  }
+  return from.empty() ? "no rule added a note" : "notes from rules " + join(from);
+}
+
+// For the fields left at their default that differ from `expect`: the rules that set one of
+// them but did not match, with the first check that failed. Rules `decided-by` names come
+// first, then evaluation order; at most three.
+void near_misses(const Explanation& ex, std::uint32_t fields, const TestCase& t,
+                 std::vector<std::string>& hints) {
+  std::vector<const Explanation::RuleTrace*> missed;
+  for (const auto& trace : ex.rules) {
+    if (trace.outcome == Explanation::RuleTrace::Outcome::NotMatched &&
+        (trace.rule->field_mask & fields) != 0)
+      missed.push_back(&trace);
+  }
+  const auto named = [&t](const Explanation::RuleTrace* trace) {
+    return std::any_of(t.decided_by.begin(), t.decided_by.end(),
+                       [trace](const DecidedBy& db) { return db.rule && *db.rule == trace->rule->name; });
+  };
+  std::stable_partition(missed.begin(), missed.end(), named);
+  if (missed.size() > 3) missed.resize(3);
+  for (const auto* trace : missed) {
+    std::vector<std::string> sets;
+    for (std::size_t i = 0; i < kFieldCount; ++i) {
+      const auto field = static_cast<Field>(i);
+      if (trace->rule->field_mask & fields & field_bit(field)) sets.emplace_back(field_name(field));
+    }
+    std::string line = "not matched: rule " + trace->rule->name + " (" + location_text(trace->rule->loc) +
+                       "), which sets " + join(sets);
+    if (!trace->checks.empty()) line += ": failed: " + trace->checks.front().text;
+    hints.push_back(line);
+  }
+}
+
 TestResult run_one(const TestFile& tf, const TestCase& t, std::set<RuleKey>& covered, TextStyle style) {
   TestResult res;
   res.file = &tf;
@@ -746,7 +935,7 @@ TestResult run_one(const TestFile& tf, const TestCase& t, std::set<RuleKey>& cov
         std::any_of(t.stubs.begin(), t.stubs.end(), [&](const Stub& s) { return s.argv == file_stub.argv; });
     if (!own) all_stubs.push_back(file_stub);
   }
-  StubExecutor stubs(all_stubs);
+  StubExecutor stubs(all_stubs, t.unstubbed.value_or(tf.unstubbed));
   EvaluationInput in;
   in.context = t.context;
   in.kubeconfig_files = t.kubeconfig_files;
@@ -787,39 +976,68 @@ TestResult run_one(const TestFile& tf, const TestCase& t, std::set<RuleKey>& cov
   }
 
   auto& f = res.failures;
-  for (const auto& argv : stubs.missing) f.push_back("no stub for command `" + describe_argv(argv) + "`");
-  auto compare = [&f](const char* field, const json& expected, const json& got) {
-    if (expected != got)
-      f.push_back(std::string(field) + ": expected " + show(expected) + ", got " + show(got));
+  for (const auto& argv : stubs.missing) {
+    f.push_back("no stub for command `" + describe_argv(argv) + "`");
+  }
+  if (!stubs.missing.empty()) {
+    res.hints.push_back(std::string(stubs.missing.size() == 1 ? "a stub" : "stubs") +
+                        " to paste under the test's `commands:` (set its output), or "
+                        "`unstubbed: not-installed` in the test file:");
+    for (const auto& argv : stubs.missing) res.hints.push_back("  " + stub_snippet(argv));
+  }
+  std::uint32_t defaulted = 0;  // differing fields no rule decided
+  auto compare = [&](Field field, const json& expected, const json& got) {
+    if (expected == got) return;
+    f.push_back(std::string(field_name(field)) + ": expected " + show(expected) + ", got " + show(got) +
+                " (" + decided_text(ex, field) + ")");
+    const bool by_default = std::none_of(ex.fields.begin(), ex.fields.end(), [&](const auto& ft) {
+      return ft.field == field && ft.rule != nullptr;
+    });
+    if (by_default) defaulted |= field_bit(field);
   };
   const Expect& e = t.expect;
-  if (e.cluster) compare("cluster", *e.cluster, d.cluster);
-  if (e.local) compare("local", *e.local, d.local);
-  if (e.cluster_name) compare("cluster_name", nullable(*e.cluster_name), nullable(d.cluster_name));
-  if (e.kubeconfig_cluster) {
-    compare("kubeconfig_cluster", nullable(*e.kubeconfig_cluster), nullable(d.kubeconfig_cluster));
+  if (e.cluster) compare(Field::Cluster, *e.cluster, d.cluster);
+  if (e.local) compare(Field::Local, *e.local, d.local);
+  if (e.cluster_name) compare(Field::ClusterName, nullable(*e.cluster_name), nullable(d.cluster_name));
+  if (e.kubeconfig_cluster && nullable(*e.kubeconfig_cluster) != nullable(d.kubeconfig_cluster)) {
+    f.push_back("kubeconfig_cluster: expected " + show(nullable(*e.kubeconfig_cluster)) + ", got " +
+                show(nullable(d.kubeconfig_cluster)) + " (from the kubeconfig, not from a rule)");
   }
-  if (e.load_images) compare("load_images", *e.load_images, d.load_images);
-  if (e.push_images) compare("push_images", *e.push_images, d.push_images);
-  if (e.load_command) compare("load_command", nullable(*e.load_command), nullable(d.load_command));
-  if (e.registry) compare("registry", nullable(*e.registry), nullable(d.registry));
-  if (e.notes) compare("notes", json(*e.notes), json(d.notes));
+  if (e.load_images) compare(Field::LoadImages, *e.load_images, d.load_images);
+  if (e.push_images) compare(Field::PushImages, *e.push_images, d.push_images);
+  if (e.load_command) compare(Field::LoadCommand, nullable(*e.load_command), nullable(d.load_command));
+  if (e.registry) compare(Field::Registry, nullable(*e.registry), nullable(d.registry));
+  if (e.notes && json(*e.notes) != json(d.notes)) {
+    f.push_back("notes: expected " + show(json(*e.notes)) + ", got " + show(json(d.notes)) + " (" +
+                notes_text(ex) + ")");
+  }
   for (const auto& part : e.notes_include) {
     const bool found = std::any_of(d.notes.begin(), d.notes.end(), [&part](const std::string& n) {
       return n.find(part) != std::string::npos;
     });
-    if (!found) f.push_back("notes: expected a note containing " + show(part) + ", got " + show(d.notes));
+    if (!found) {
+      f.push_back("notes: expected a note containing " + show(part) + ", got " + show(d.notes) + " (" +
+                  notes_text(ex) + ")");
+    }
   }
-  for (const auto& [field, rule] : t.decided_by) {
+  for (const auto& db : t.decided_by) {
     const CompiledRule* by = nullptr;
     for (const auto& ft : ex.fields) {
-      if (ft.field == field) by = ft.rule;
+      if (ft.field == db.field) by = ft.rule;
     }
-    const bool ok = rule ? (by && by->name == *rule) : by == nullptr;
+    if (db.rule && !by) defaulted |= field_bit(db.field);
+  }
+  if (defaulted != 0) near_misses(ex, defaulted, t, res.hints);
+  for (const auto& db : t.decided_by) {
+    const CompiledRule* by = nullptr;
+    for (const auto& ft : ex.fields) {
+      if (ft.field == db.field) by = ft.rule;
+    }
+    const bool ok = db.rule ? (by && by->name == *db.rule) : by == nullptr;
     if (!ok) {
-      f.push_back(std::string(field_name(field)) + ": expected to be decided by " +
-                  (rule ? "rule " + *rule : std::string("no rule (the default)")) + ", was decided by " +
-                  rule_text(by));
+      f.push_back(std::string(field_name(db.field)) + ": expected to be decided by " +
+                  (db.rule ? "rule " + *db.rule : std::string("no rule (the default)")) +
+                  ", was decided by " + rule_text(by));
     }
   }
   if (!f.empty()) {
@@ -853,9 +1071,30 @@ bool is_test_file(const std::string& name) {
          name.compare(name.size() - kTestSuffix.size(), kTestSuffix.size(), kTestSuffix) == 0;
 }
 
+// The test files in a folder (not in subfolders), in lexical order.
+bool list_test_files(const std::string& folder, std::vector<std::string>& out,
+                     std::vector<std::string>& errors) {
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    if (is_test_file(name) && it->is_regular_file(type_ec))
+      files.push_back(paths::clean(it->path().string()));
+  }
+  if (ec) {
+    errors.push_back(folder + ": error: cannot list folder: " + ec.message());
+    return false;
+  }
+  std::sort(files.begin(), files.end());
+  out.insert(out.end(), files.begin(), files.end());
+  return true;
+}
+
 // The test files under the given paths: a folder gives its *.rules-test.yaml files in
-// lexical order (not recursive), a file itself.
-std::vector<std::string> collect_test_files(const std::vector<std::string>& paths,
+// lexical order (not recursive), a file itself. With `skip_missing`, a path that does not
+// exist gives nothing (the system and user rule folders need not exist).
+std::vector<std::string> collect_test_files(const std::vector<std::string>& paths, bool skip_missing,
                                             std::vector<std::string>& errors) {
   std::vector<std::string> out;
   std::set<std::string> seen;
@@ -866,23 +1105,15 @@ std::vector<std::string> collect_test_files(const std::vector<std::string>& path
     std::error_code ec;
     const auto status = fs::status(p, ec);
     if (ec || !fs::exists(status)) {
-      errors.push_back(p + ": error: no such file or folder");
+      if (!skip_missing || (ec && ec != std::errc::no_such_file_or_directory))
+        errors.push_back(p + ": error: no such file or folder");
       continue;
     }
     if (fs::is_directory(status)) {
       std::vector<std::string> files;
-      for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        std::error_code type_ec;
-        if (is_test_file(name) && it->is_regular_file(type_ec))
-          files.push_back(paths::clean(it->path().string()));
+      if (list_test_files(p, files, errors)) {
+        for (const auto& f : files) add(f);
       }
-      if (ec) {
-        errors.push_back(p + ": error: cannot list folder: " + ec.message());
-        continue;
-      }
-      std::sort(files.begin(), files.end());
-      for (const auto& f : files) add(f);
       continue;
     }
     if (!is_test_file(fs::path(p).filename().string())) {
@@ -895,23 +1126,196 @@ std::vector<std::string> collect_test_files(const std::vector<std::string>& path
 }
 
 // The rule files of a test file: the shipped rules (unless `shipped: false`), then its
-// `rules:`; a file already in the list is not loaded again.
-std::vector<RuleFileRef> rule_files_for(const TestFile& tf, const std::optional<std::string>& shipped,
+// `rules:`; a file already in the list is not loaded again. The `rules:` files are the
+// ones under test (--coverage).
+std::vector<RuleFileRef> rule_files_for(TestFile& tf, const std::optional<std::string>& shipped,
                                         std::vector<std::string>& errors) {
   std::vector<Error> path_errors;
   std::vector<RuleFileRef> out;
   std::set<std::string> seen;
-  auto add_all = [&](std::vector<RuleFileRef> refs) {
+  auto add_all = [&](std::vector<RuleFileRef> refs, bool under_test) {
     for (auto& ref : refs) {
       ref.path = paths::clean(ref.path);
       ref.origin = RuleOrigin::Shipped;  // test rule sets run no real command: no ownership checks
-      if (seen.insert(canonical_or_self(ref.path)).second) out.push_back(std::move(ref));
+      const std::string canonical = canonical_or_self(ref.path);
+      if (under_test) tf.files_under_test.insert(canonical);
+      if (seen.insert(canonical).second) out.push_back(std::move(ref));
     }
   };
-  if (tf.shipped && shipped) add_all(collect_paths({*shipped}, RuleOrigin::Shipped, path_errors));
-  add_all(collect_paths(tf.rule_paths, RuleOrigin::Shipped, path_errors));
+  if (tf.shipped && shipped) add_all(collect_paths({*shipped}, RuleOrigin::Shipped, path_errors), false);
+  add_all(collect_paths(tf.rule_paths, RuleOrigin::Shipped, path_errors), true);
   for (auto& e : path_errors) errors.push_back(std::move(e.text));
   return out;
+}
+
+// A rule defined or changed (override) in one of the files a test file tests.
+bool under_test(const TestFile& tf, const CompiledRule& rule) {
+  if (tf.files_under_test.count(canonical_or_self(rule.loc.file))) return true;
+  return std::any_of(rule.changed_by.begin(), rule.changed_by.end(), [&tf](const ast::Location& at) {
+    return tf.files_under_test.count(canonical_or_self(at.file)) != 0;
+  });
+}
+
+// `decided-by` must name a rule of the test file's rule set that can decide something.
+void check_decided_by(const TestFile& tf, std::vector<std::string>& errors) {
+  std::vector<std::string> names;
+  for (const auto& rule : tf.rules->rules) names.push_back(rule.name);
+  for (const auto& t : tf.tests) {
+    for (const auto& db : t.decided_by) {
+      if (!db.rule) continue;
+      const std::string what =
+          "decided-by." + std::string(field_name(db.field)) + " of test '" + t.name + "'";
+      const auto it = std::find_if(tf.rules->rules.begin(), tf.rules->rules.end(),
+                                   [&db](const CompiledRule& r) { return r.name == *db.rule; });
+      if (it == tf.rules->rules.end()) {
+        errors.push_back(files::yaml_error_message(
+            tf.path, db.mark,
+            what + ": no rule '" + *db.rule + "' in the rule set" + did_you_mean(*db.rule, names)));
+      } else if (it->disabled_by) {
+        errors.push_back(files::yaml_error_message(tf.path, db.mark,
+                                                   what + ": rule '" + *db.rule + "' is disabled (at " +
+                                                       location_text(*it->disabled_by) +
+                                                       "), so it decides nothing"));
+      } else if ((it->field_mask & field_bit(db.field)) == 0) {
+        errors.push_back(files::yaml_error_message(tf.path, db.mark,
+                                                   what + ": rule '" + *db.rule + "' (" +
+                                                       location_text(it->loc) + ") never sets " +
+                                                       field_name(db.field)));
+      }
+    }
+  }
+}
+
+// Text for XML 1.0: markup characters escaped, control bytes and invalid UTF-8 written as
+// \xHH (XML cannot carry them even as character references). In an attribute, tabs and
+// newlines are character references (a parser would turn them into spaces).
+std::string xml_escape(const std::string& s, bool attribute = true) {
+  std::string out;
+  out.reserve(s.size());
+  const auto hex = [&out](unsigned char c) {
+    static const char* digits = "0123456789abcdef";
+    out += "\\x";
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&quot;";
+          break;
+        case '\'':
+          out += "&apos;";
+          break;
+        case '\t':
+          out += attribute ? "&#9;" : "\t";
+          break;
+        case '\n':
+          out += attribute ? "&#10;" : "\n";
+          break;
+        default:
+          if (c < 0x20) {
+            hex(c);
+          } else if (c == 0x7f) {
+            hex(c);
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence (no overlong forms, surrogates or values past U+10FFFF).
+    std::size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+    if (c >= 0xf5) len = 0;
+    bool ok = len != 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    if (ok && len == 3) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
+      // U+FFFE and U+FFFF are not XML characters either.
+      if (ok && c == 0xef && c1 == 0xbf) ok = static_cast<unsigned char>(s[i + 2]) < 0xbe;
+    }
+    if (ok && len == 4) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
+    }
+    if (!ok) {
+      hex(c);
+      ++i;
+      continue;
+    }
+    out.append(s, i, len);
+    i += len;
+  }
+  return out;
+}
+
+// The failures of a test as text, one per line, with the hints (and, with `explain`, the
+// whole explanation) below them.
+std::string failure_text(const TestResult& r, bool explain, const std::string& indent_by) {
+  std::string text;
+  for (const auto& f : r.failures) text += indent_by + f + "\n";
+  for (const auto& h : r.hints) text += indent_by + h + "\n";
+  if (explain) {
+    text += indent(r.explanation, indent_by + "  ");
+  }
+  return text;
+}
+
+std::string junit_report(const std::vector<TestResult>& results,
+                         const std::vector<const CompiledRule*>& uncovered, bool explain) {
+  // One testsuite per test file, in the order they ran.
+  std::vector<std::pair<const TestFile*, std::vector<const TestResult*>>> suites;
+  for (const auto& r : results) {
+    if (suites.empty() || suites.back().first != r.file) suites.push_back({r.file, {}});
+    suites.back().second.push_back(&r);
+  }
+  std::size_t failures = 0;
+  for (const auto& r : results) failures += r.passed() ? 0 : 1;
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x += "<testsuites name=\"lcrules test\" tests=\"" + std::to_string(results.size() + uncovered.size()) +
+       "\" failures=\"" + std::to_string(failures + uncovered.size()) + "\">\n";
+  for (const auto& [file, tests] : suites) {
+    std::size_t failed = 0;
+    for (const auto* r : tests) failed += r->passed() ? 0 : 1;
+    x += "  <testsuite name=\"" + xml_escape(file->path) + "\" tests=\"" + std::to_string(tests.size()) +
+         "\" failures=\"" + std::to_string(failed) + "\">\n";
+    for (const auto* r : tests) {
+      x += "    <testcase name=\"" + xml_escape(r->test->name) + "\" classname=\"" + xml_escape(file->path) +
+           "\" file=\"" + xml_escape(file->path) + "\" line=\"" + std::to_string(r->test->line) + "\"";
+      if (r->passed()) {
+        x += "/>\n";
+        continue;
+      }
+      x += ">\n      <failure message=\"" + xml_escape(r->failures.front()) + "\" type=\"failure\">" +
+           xml_escape(failure_text(*r, explain, ""), false) + "</failure>\n    </testcase>\n";
+    }
+    x += "  </testsuite>\n";
+  }
+  if (!uncovered.empty()) {
+    x += "  <testsuite name=\"coverage\" tests=\"" + std::to_string(uncovered.size()) + "\" failures=\"" +
+         std::to_string(uncovered.size()) + "\">\n";
+    for (const auto* rule : uncovered) {
+      x += "    <testcase name=\"" + xml_escape(rule->name) + "\" classname=\"coverage\" file=\"" +
+           xml_escape(rule->loc.file) + "\" line=\"" + std::to_string(rule->loc.line) + "\">\n";
+      x += "      <failure message=\"uncovered: no test saw rule " + xml_escape(rule->name) +
+           " match and decide a field\" type=\"uncovered\"/>\n    </testcase>\n";
+    }
+    x += "  </testsuite>\n";
+  }
+  x += "</testsuites>\n";
+  return x;
 }
 
 }  // namespace
@@ -937,12 +1341,16 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
                           std::ostream& err_out) {
   const auto shipped = find_shipped_rules(rule_opts.shipped_fallback);
   std::vector<std::string> paths = opts.paths;
-  if (paths.empty()) {
-    if (!shipped) {
-      err_out << "lcrules: error: no shipped rules folder found; give the test files or folders to run\n";
-      return TestStatus::CouldNotRun;
+  const bool searching = paths.empty();
+  if (searching) {
+    paths = opts.search_folders;
+    if (paths.empty()) {
+      if (!shipped) {
+        err_out << "lcrules: error: no shipped rules folder found; give the test files or folders to run\n";
+        return TestStatus::CouldNotRun;
+      }
+      paths.push_back(*shipped);
     }
-    paths.push_back(*shipped);
   }
 
   std::optional<boost::regex> filter;
@@ -957,7 +1365,7 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
   }
 
   std::vector<std::string> errors;
-  const auto test_paths = collect_test_files(paths, errors);
+  const auto test_paths = collect_test_files(paths, searching, errors);
   if (test_paths.empty() && errors.empty()) {
     err_out << "lcrules: error: no test files (*.rules-test.yaml) in " << join(paths) << "\n";
     return TestStatus::CouldNotRun;
@@ -979,16 +1387,21 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
     for (const auto& ref : refs) key.push_back(canonical_or_self(ref.path));
     if (auto it = loaded.find(key); it != loaded.end()) {
       tf.rules = it->second;
-      continue;
+    } else {
+      auto result = load_rule_set(refs);
+      if (!result.rule_set) {
+        for (auto& e : result.errors) {
+          // Several test files may load the same broken rule file: report it once.
+          if (std::find(errors.begin(), errors.end(), e.text) == errors.end())
+            errors.push_back(std::move(e.text));
+        }
+        if (result.errors.empty()) errors.push_back(tf.path + ": error: its rule files could not be loaded");
+        continue;
+      }
+      tf.rules = std::make_shared<const RuleSet>(std::move(*result.rule_set));
+      loaded.emplace(std::move(key), tf.rules);
     }
-    auto result = load_rule_set(refs);
-    if (!result.rule_set) {
-      for (auto& e : result.errors) errors.push_back(std::move(e.text));
-      if (result.errors.empty()) errors.push_back(tf.path + ": error: its rule files could not be loaded");
-      continue;
-    }
-    tf.rules = std::make_shared<const RuleSet>(std::move(*result.rule_set));
-    loaded.emplace(std::move(key), tf.rules);
+    check_decided_by(tf, errors);
   }
   if (!errors.empty()) {
     for (const auto& e : errors)
@@ -996,6 +1409,9 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
     return TestStatus::CouldNotRun;
   }
 
+  // Only the text report is painted: JSON and JUnit carry plain explanations.
+  const bool text_report = opts.format == TestOptions::Format::Text && !opts.json;
+  const TextStyle report_style = text_report ? opts.style : TextStyle{};
   std::set<RuleKey> covered;
   std::vector<TestResult> results;
   std::vector<const TestFile*> ran_files;
@@ -1003,7 +1419,7 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
     bool any = false;
     for (const auto& t : tf.tests) {
       if (filter && !boost::regex_search(t.name, *filter)) continue;
-      results.push_back(run_one(tf, t, covered, opts.style));
+      results.push_back(run_one(tf, t, covered, report_style));
       any = true;
     }
     if (any) ran_files.push_back(&tf);
@@ -1017,15 +1433,16 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
     return TestStatus::CouldNotRun;
   }
 
-  // Coverage: every active rule of the rule sets that ran a test, that no test saw match
-  // and decide a field (or contribute a note).
+  // Coverage: every active rule defined or changed in the rule files under test (a test
+  // file's `rules:`) of the test files that ran a test, that no test saw match and decide a
+  // field (or contribute a note). Shipped rules a test file merely loads are not listed.
   std::vector<const CompiledRule*> uncovered;
   if (opts.coverage) {
     std::set<RuleKey> listed;
     for (const auto* tf : ran_files) {
       for (const auto* rule : tf->rules->active) {
         const RuleKey k = key_of(*rule);
-        if (!covered.count(k) && listed.insert(k).second) uncovered.push_back(rule);
+        if (!covered.count(k) && under_test(*tf, *rule) && listed.insert(k).second) uncovered.push_back(rule);
       }
     }
     std::stable_sort(uncovered.begin(), uncovered.end(), [](const CompiledRule* a, const CompiledRule* b) {
@@ -1037,7 +1454,7 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
       std::count_if(results.begin(), results.end(), [](const TestResult& r) { return r.passed(); }));
   const std::size_t failed = results.size() - passed;
 
-  if (opts.json) {
+  if (opts.format == TestOptions::Format::Json || opts.json) {
     json tests = json::array();
     for (const auto& r : results) {
       json item = {{"name", r.test->name},
@@ -1053,17 +1470,21 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
       unc.push_back({{"name", rule->name}, {"file", rule->loc.file}, {"line", rule->loc.line}});
     json out = {{"tests", tests}, {"passed", passed}, {"failed", failed}, {"uncovered", unc}};
     report << dump_json(out);
+  } else if (opts.format == TestOptions::Format::Junit) {
+    report << junit_report(results, uncovered, opts.explain);
   } else {
     std::string text;
     for (const auto& r : results) {
-      text += (r.passed() ? paint("PASS", Tone::Good, opts.style) : paint("FAIL", Tone::Bad, opts.style)) +
-              " " + r.test->name + " (" + r.file->path + ")\n";
-      if (r.passed()) continue;
-      for (const auto& f : r.failures) text += "  " + f + "\n";
-      text += indent(r.explanation, "    ");
+      if (r.passed()) {
+        if (!opts.quiet) text += paint("PASS", Tone::Good, opts.style) + " " + r.test->name + " (" + r.file->path + ")\n";
+        continue;
+      }
+      text += paint("FAIL", Tone::Bad, opts.style) + " " + r.test->name + " (" + r.file->path + ")\n";
+      text += failure_text(r, opts.explain, "  ");
     }
     for (const auto* rule : uncovered)
       text += "uncovered: " + rule->name + " (" + location_text(rule->loc) + ")\n";
+    if (failed > 0 && !opts.explain) text += "(--explain shows the whole explanation of each failed test)\n";
     text += std::to_string(passed) + " passed, " + std::to_string(failed) + " failed\n";
     report << text;
   }

@@ -28,6 +28,18 @@ struct Run {
   std::string out, err;
 };
 
+// Runs run_rule_tests with `opts`, its report and errors captured.
+Run run_with(TestOptions opts, const std::string& shipped_fallback = "") {
+  RuleSetOptions rule_opts;
+  rule_opts.shipped_fallback = shipped_fallback;
+  std::ostringstream out, err;
+  Run r;
+  r.rc = static_cast<int>(lcrules::run_rule_tests(opts, rule_opts, out, err));
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
 // Runs run_rule_tests, its report and errors captured.
 Run run(const std::vector<std::string>& paths, bool coverage = false, const std::string& filter = "",
         bool json = false, const std::string& shipped_fallback = "") {
@@ -116,8 +128,7 @@ rule skaffold-false {
 
 const std::string kKnownTestKeys =
     "name, context, kubeconfig, kubeconfig-path, env, files, skaffold, skaffold-yaml-push, probe-cluster, "
-    "commands, expect, "
-    "decided-by";
+    "commands, unstubbed, expect, decided-by";
 
 // A folder with the rules above and one test file holding `tests` (YAML list items).
 struct Fixture {
@@ -129,6 +140,10 @@ struct Fixture {
   }
   Run go(bool coverage = false, const std::string& filter = "", bool json = false) const {
     return run({test_file}, coverage, filter, json);
+  }
+  Run go_with(TestOptions opts) const {
+    opts.paths = {test_file};
+    return run_with(opts);
   }
 };
 
@@ -156,32 +171,77 @@ TEST_CASE("passing tests print PASS lines and the summary", "[rule-test]") {
                      ")\n2 passed, 0 failed\n");
 }
 
-TEST_CASE("a failing field shows expected and got, then the explanation", "[rule-test]") {
+TEST_CASE("a failing field shows expected and got, the rule that decided it, and near misses",
+          "[rule-test]") {
   Fixture f(R"(
   - name: wrong cluster
     context: kind-dev
     expect: {cluster: minikube, local: false, cluster_name: null, notes: [x]}
-    decided-by: {cluster: minikube, registry: kind}
+    decided-by: {cluster: minikube, registry: home-set}
   - name: ok
     context: kind-dev
     expect: {cluster: kind}
 )");
-  const Run r = f.go();
+  const std::string rules = f.dir.str() + "/a.rules";
+  const std::string failure =
+      "FAIL wrong cluster (" + f.test_file +
+      ")\n"
+      "  cluster: expected \"minikube\", got \"kind\" (decided by rule kind (" +
+      rules + ":2))\n" + "  local: expected false, got true (decided by rule kind (" + rules + ":2))\n" +
+      "  cluster_name: expected null, got \"dev\" (decided by rule kind (" + rules + ":2))\n" +
+      "  notes: expected [\"x\"], got [] (no rule added a note)\n" +
+      "  cluster: expected to be decided by rule minikube, was decided by rule kind (" + rules + ":2)\n" +
+      "  registry: expected to be decided by rule home-set, was decided by no rule (the default)\n" +
+      "  not matched: rule home-set (" + rules + ":24), which sets registry: failed: env.HOME is not set\n";
+  SECTION("in a few lines") {
+    const Run r = f.go();
+    INFO(r.out << r.err);
+    CHECK(r.rc == 1);
+    CHECK(r.out ==
+          failure + "PASS ok (" + f.test_file +
+              ")\n(--explain shows the whole explanation of each failed test)\n1 passed, 1 failed\n");
+  }
+  SECTION("the whole explanation with --explain") {
+    TestOptions opts;
+    opts.explain = true;
+    const Run r = f.go_with(opts);
+    CHECK(r.rc == 1);
+    CHECK(r.out.rfind(failure + "    kind-dev: kind, local, cluster dev", 0) == 0);
+    CHECK(r.out.find("    Why:\n") != std::string::npos);
+    CHECK(r.out.find("--explain shows") == std::string::npos);
+    CHECK(last_line(r.out) == "1 passed, 1 failed");
+  }
+  SECTION("-q: only the failures and the summary") {
+    TestOptions opts;
+    opts.quiet = true;
+    const Run r = f.go_with(opts);
+    CHECK(r.rc == 1);
+    CHECK(r.out ==
+          failure + "(--explain shows the whole explanation of each failed test)\n1 passed, 1 failed\n");
+  }
+}
+
+TEST_CASE("near misses: the rules decided-by names first, three at most", "[rule-test]") {
+  TempDir d;
+  d.write("r.rules", R"(rule a { when context.name == "a" set cluster = "a" }
+rule b { when context.name == "b" set cluster = "b" }
+rule c { when context.name == "c" set cluster = "c" }
+rule wanted { when context.name == "w" set cluster = "w" }
+)");
+  const auto file = d.write(
+      "r.rules-test.yaml", "shipped: false\ntests: [{name: t, context: x, decided-by: {cluster: wanted}}]\n");
+  const Run r = run({file});
   CHECK(r.rc == 1);
-  CHECK(r.out.find("FAIL wrong cluster (" + f.test_file +
-                   ")\n"
-                   "  cluster: expected \"minikube\", got \"kind\"\n"
-                   "  local: expected false, got true\n"
-                   "  cluster_name: expected null, got \"dev\"\n"
-                   "  notes: expected [\"x\"], got []\n"
-                   "  cluster: expected to be decided by rule minikube, was decided by rule kind (" +
-                   f.dir.str() +
-                   "/a.rules:2)\n"
-                   "  registry: expected to be decided by rule kind, was decided by no rule (the default)\n"
-                   "    kind-dev: kind, local, cluster dev") != std::string::npos);
-  CHECK(r.out.find("    Why:\n") != std::string::npos);
-  CHECK(r.out.find("PASS ok (") != std::string::npos);
-  CHECK(last_line(r.out) == "1 passed, 1 failed");
+  const std::string rules = d.str() + "/r.rules";
+  CHECK(r.out ==
+        "FAIL t (" + file +
+            ")\n  cluster: expected to be decided by rule wanted, was decided by no rule (the default)\n" +
+            "  not matched: rule wanted (" + rules +
+            ":4), which sets cluster: failed: context.name is 'x', not 'w'\n" + "  not matched: rule a (" +
+            rules + ":1), which sets cluster: failed: context.name is 'x', not 'a'\n" +
+            "  not matched: rule b (" + rules +
+            ":2), which sets cluster: failed: context.name is 'x', not 'b'\n" +
+            "(--explain shows the whole explanation of each failed test)\n0 passed, 1 failed\n");
 }
 
 TEST_CASE("notes-include looks for substrings", "[rule-test]") {
@@ -196,8 +256,10 @@ TEST_CASE("notes-include looks for substrings", "[rule-test]") {
   const Run r = f.go();
   CHECK(r.rc == 1);
   CHECK(r.out.find("PASS has note") != std::string::npos);
-  CHECK(r.out.find("  notes: expected a note containing \"missing\", got [\"a note\"]\n") !=
-        std::string::npos);
+  CHECK(
+      r.out.find(
+          "  notes: expected a note containing \"missing\", got [\"a note\"] (notes from rules note-only (" +
+          f.dir.str() + "/a.rules:36))\n") != std::string::npos);
 }
 
 TEST_CASE("a command without a stub fails that test, naming the argv; the others go on", "[rule-test]") {
@@ -214,8 +276,13 @@ TEST_CASE("a command without a stub fails that test, naming the argv; the others
 )");
   const Run r = f.go();
   CHECK(r.rc == 1);
-  CHECK(r.out.find("FAIL unstubbed (" + f.test_file +
-                   ")\n  no stub for command `minikube profile list -o json`\n") != std::string::npos);
+  CHECK(r.out.find(
+            "FAIL unstubbed (" + f.test_file +
+            ")\n  no stub for command `minikube profile list -o json`\n"
+            "  a stub to paste under the test's `commands:` (set its output), or `unstubbed: not-installed` "
+            "in the test file:\n"
+            "    - {argv: [minikube, profile, list, -o, json], stdout: \"\", exit: 0}\n") !=
+        std::string::npos);
   CHECK(r.out.find("PASS stubbed (") != std::string::npos);
   CHECK(last_line(r.out) == "1 passed, 1 failed");
 }
@@ -258,7 +325,9 @@ TEST_CASE("the explanation shows how a stub answered", "[rule-test]") {
     commands: [{argv: [probe], timeout: true}]
     expect: {cluster: exit-three}
 )");
-  const Run r = f.go();
+  TestOptions opts;
+  opts.explain = true;
+  const Run r = f.go_with(opts);
   CHECK(r.rc == 1);
   CHECK(r.out.find("`probe`: timed out after 5s") != std::string::npos);
 }
@@ -350,9 +419,11 @@ TEST_CASE("validation errors: exact messages with 1-based positions, exit 2", "[
   };
   const std::vector<Case> cases = {
       {"  - name: t\n    contxt: kind-a\n    expect: {cluster: kind}\n",
-       ":4:5: error: unknown key 'contxt' in test 't' (known keys: " + kKnownTestKeys + ")"},
+       ":4:5: error: unknown key 'contxt' in test 't'; did you mean 'context'? (known keys: " +
+           kKnownTestKeys + ")"},
       {"  - name: t\n    context: kind-a\n    expect: {clustr: kind}\n",
-       ":5:14: error: unknown key 'clustr' in expect of test 't' (known keys: cluster, local, cluster_name, "
+       ":5:14: error: unknown key 'clustr' in expect of test 't'; did you mean 'cluster'? (known keys: "
+       "cluster, local, cluster_name, "
        "kubeconfig_cluster, load_images, push_images, load_command, registry, notes, notes-include)"},
       {"  - name: t\n    expect: {cluster: kind}\n", ":3:5: error: missing key 'context' in test 't'"},
       {"  - context: x\n    expect: {cluster: kind}\n", ":3:5: error: missing key 'name' in test"},
@@ -369,13 +440,15 @@ TEST_CASE("validation errors: exact messages with 1-based positions, exit 2", "[
        "{cluster: kind}\n",
        ":6:5: error: duplicate test name 't' (first at line 3)"},
       {"  - name: t\n    context: x\n    decided-by: {clusterr: kind}\n",
-       ":5:18: error: unknown key 'clusterr' in decided-by of test 't' (known keys: cluster, local, "
+       ":5:18: error: unknown key 'clusterr' in decided-by of test 't'; did you mean 'cluster'? (known keys: "
+       "cluster, local, "
        "cluster_name, "
        "load_images, push_images, load_command, registry)"},
       {"  - name: t\n    context: x\n    commands: [{argv: [a], stdout: x, tiemout: true}]\n    expect: "
        "{cluster: "
        "x}\n",
-       ":5:39: error: unknown key 'tiemout' in a command stub of test 't' (known keys: argv, stdout, stderr, "
+       ":5:39: error: unknown key 'tiemout' in a command stub of test 't'; did you mean 'timeout'? (known "
+       "keys: argv, stdout, stderr, "
        "exit, "
        "timeout, not-found)"},
       {"  - name: t\n    context: x\n    commands: [{stdout: x}]\n    expect: {cluster: x}\n",
@@ -393,10 +466,34 @@ TEST_CASE("validation errors: exact messages with 1-based positions, exit 2", "[
       {"  - name: t\n    context: x\n    env: {HOME: }\n    expect: {cluster: x}\n",
        ":5:17: error: env HOME must be a string (write \"\" for a variable that is set and empty)"},
       {"  - name: t\n    context: x\n    skaffold: {local-clustr: false}\n    expect: {cluster: x}\n",
-       ":5:16: error: unknown key 'local-clustr' in skaffold of test 't' (known keys: local-cluster, "
+       ":5:16: error: unknown key 'local-clustr' in skaffold of test 't'; did you mean 'local-cluster'? "
+       "(known keys: local-cluster, "
        "kind-disable-load, k3d-disable-load)"},
       {"  - name: t\n    context: x\n    expect: {load_command: [[a], b]}\n",
        ":5:34: error: expect.load_command: each command of a pipeline must be a list of strings"},
+      // Types are strict: a quoted or YAML 1.1 boolean is a string, a boolean is not a string.
+      {"  - name: t\n    context: x\n    expect: {local: \"yes\"}\n",
+       ":5:21: error: expect.local must be true or false, not the string \"yes\" (write it without quotes)"},
+      {"  - name: t\n    context: x\n    expect: {local: yes}\n",
+       ":5:21: error: expect.local must be true or false"},
+      {"  - name: t\n    context: x\n    probe-cluster: \"true\"\n    expect: {local: true}\n",
+       ":5:20: error: probe-cluster must be true or false, not the string \"true\" (write it without "
+       "quotes)"},
+      {"  - name: t\n    context: x\n    expect: {cluster: true}\n",
+       ":5:23: error: expect.cluster must be a string, not a boolean (write \"true\" for the string)"},
+      {"  - name: t\n    context: x\n    expect: {registry: false}\n",
+       ":5:24: error: expect.registry must be a string or null, not a boolean (write \"false\" for the "
+       "string)"},
+      {"  - name: t\n    context: x\n    commands: [{argv: [a], exit: \"3\"}]\n    expect: {cluster: x}\n",
+       ":5:34: error: exit must be a number from 0 to 255"},
+      {"  - name: t\n    context: x\n    unstubbed: not-instaled\n    expect: {cluster: x}\n",
+       ":5:16: error: unstubbed must be 'fail' or 'not-installed', not 'not-instaled'; did you mean "
+       "'not-installed'?"},
+      {"  - name: t\n    context: x\n    decided_by: {cluster: kind}\n",
+       ":5:5: error: unknown key 'decided_by' in test 't'; did you mean 'decided-by'? (known keys: " +
+           kKnownTestKeys + ")"},
+      {"  - name: t\n    context: x\n    bogus: 1\n    expect: {cluster: x}\n",
+       ":5:5: error: unknown key 'bogus' in test 't' (known keys: " + kKnownTestKeys + ")"},
   };
   for (const auto& c : cases) {
     Fixture f(c.tests);
@@ -428,7 +525,10 @@ TEST_CASE("file-level errors", "[rule-test]") {
     const auto file = d.write("x.rules-test.yaml", "shiped: false\ntests: []\n");
     const Run r = run({file});
     CHECK(r.rc == 2);
-    CHECK(r.err == file + ":1:1: error: unknown key 'shiped' (known keys: rules, shipped, commands, tests)\n");
+    CHECK(r.err == file +
+                       ":1:1: error: unknown key 'shiped'; did you mean 'shipped'? (known keys: rules, "
+                       "shipped, commands, "
+                       "unstubbed, tests)\n");
   }
   SECTION("missing tests") {
     TempDir d;
@@ -617,7 +717,9 @@ TEST_CASE("JSON output (-o json)", "[rule-test]") {
   CHECK(j["tests"][0]["passed"] == true);
   CHECK(j["tests"][0]["failures"].empty());
   CHECK(j["tests"][1]["passed"] == false);
-  CHECK(j["tests"][1]["failures"] == nlohmann::json::array({"cluster: expected \"x\", got \"kind\""}));
+  CHECK(j["tests"][1]["failures"] ==
+        nlohmann::json::array({"cluster: expected \"x\", got \"kind\" (decided by rule kind (" + f.dir.str() +
+                               "/a.rules:2))"}));
   CHECK(j["tests"][1]["decision"]["cluster"] == "kind");
   CHECK(j["tests"][1]["decision"].contains("explain"));
   REQUIRE(j["uncovered"].is_array());
@@ -678,4 +780,205 @@ tests:
   r = run({file});
   CHECK(r.rc == 2);
   CHECK(r.err == file + ":6:32: error: unknown key 'mode' in a file of test 't' (known keys: path, content)\n");
+}
+
+TEST_CASE("the expected and explained outputs of tests/rule-tests/failing", "[rule-test]") {
+  const fs::path old = fs::current_path();
+  fs::current_path(LCRULES_SOURCE_DIR);
+  TestOptions opts;
+  opts.paths = {"tests/rule-tests/failing"};
+  opts.explain = true;
+  const Run explained = run_with(opts);
+  fs::current_path(old);
+  CHECK(explained.rc == 1);
+  CHECK(explained.out ==
+        read_file(std::string(LCRULES_SOURCE_DIR) + "/tests/rule-tests/failing/expected-explain.txt"));
+}
+
+TEST_CASE("unstubbed: not-installed answers commands without a stub as not found", "[rule-test]") {
+  SECTION("for the whole file") {
+    Fixture f(R"(
+  - name: minikube not installed
+    context: work
+    expect: {cluster: unknown}
+  - name: a stub still answers
+    context: work
+    commands: [{argv: [minikube, profile, list, -o, json], stdout: '{"valid": [{"Name": "work"}]}'}]
+    expect: {cluster: minikube}
+)",
+              "shipped: false\nunstubbed: not-installed\n");
+    const Run r = f.go();
+    INFO(r.out << r.err);
+    CHECK(r.rc == 0);
+    CHECK(last_line(r.out) == "2 passed, 0 failed");
+  }
+  SECTION("the explanation says how the command was answered") {
+    Fixture f("  - {name: t, context: work, expect: {cluster: minikube}}\n",
+              "shipped: false\nunstubbed: not-installed\n");
+    TestOptions opts;
+    opts.explain = true;
+    const Run r = f.go_with(opts);
+    CHECK(r.rc == 1);
+    CHECK(r.out.find("`minikube profile list -o json`: minikube: not found on PATH (no stub; unstubbed: "
+                     "not-installed)") != std::string::npos);
+    CHECK(r.out.find("no stub for command") == std::string::npos);
+  }
+  SECTION("a test's own unstubbed wins over the file's") {
+    Fixture f(R"(
+  - name: fails for want of a stub
+    context: work
+    unstubbed: fail
+    expect: {cluster: unknown}
+  - name: not installed
+    context: work
+    expect: {cluster: unknown}
+)",
+              "shipped: false\nunstubbed: not-installed\n");
+    const Run r = f.go();
+    CHECK(r.rc == 1);
+    CHECK(r.out.find("FAIL fails for want of a stub (" + f.test_file + ")\n  no stub for command") !=
+          std::string::npos);
+    CHECK(r.out.find("PASS not installed (") != std::string::npos);
+  }
+}
+
+TEST_CASE("decided-by must name a rule of the rule set that sets the field", "[rule-test]") {
+  TempDir d;
+  d.write("a.rules", kRules);
+  d.write("b.rules", "disable socket\n");
+  const auto file = d.write("a.rules-test.yaml", R"(shipped: false
+tests:
+  - name: typo
+    context: kind-a
+    decided-by: {cluster: knd}
+  - name: disabled
+    context: x
+    decided-by: {push_images: socket}
+  - name: never sets it
+    context: kind-a
+    decided-by: {registry: kind, cluster: null}
+  - name: no rule at all
+    context: kind-a
+    decided-by: {cluster: zzzzzz}
+)");
+  const Run r = run({file});
+  CHECK(r.rc == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err ==
+        file +
+            ":5:27: error: decided-by.cluster of test 'typo': no rule 'knd' in the rule set; did you mean "
+            "'kind'?\n" +
+            file + ":8:31: error: decided-by.push_images of test 'disabled': rule 'socket' is disabled (at " +
+            d.str() + "/b.rules:1), so it decides nothing\n" + file +
+            ":11:28: error: decided-by.registry of test 'never sets it': rule 'kind' (" + d.str() +
+            "/a.rules:2) never sets registry\n" + file +
+            ":14:27: error: decided-by.cluster of test 'no rule at all': no rule 'zzzzzz' in the rule set\n");
+}
+
+TEST_CASE("JUnit output (-o junit)", "[rule-test]") {
+  Fixture f(R"(
+  - {name: "good <&> \"quoted\"", context: kind-a, expect: {cluster: kind}}
+  - {name: "bad \u0001 \xff", context: kind-a, expect: {cluster: "x<y"}}
+)");
+  TestOptions opts;
+  opts.format = TestOptions::Format::Junit;
+  opts.coverage = true;
+  opts.run_filter = "good|bad";
+  const Run r = f.go_with(opts);
+  CHECK(r.rc == 1);
+  const std::string rules = f.dir.str() + "/a.rules";
+  const std::string file = f.test_file;
+  std::string expected =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<testsuites name=\"lcrules test\" tests=\"10\" failures=\"9\">\n"
+      "  <testsuite name=\"" +
+      file +
+      "\" tests=\"2\" failures=\"1\">\n"
+      "    <testcase name=\"good &lt;&amp;&gt; &quot;quoted&quot;\" classname=\"" +
+      file + "\" file=\"" + file +
+      "\" line=\"4\"/>\n"
+      "    <testcase name=\"bad \\x01 \u00ff\" classname=\"" +
+      file + "\" file=\"" + file +
+      "\" line=\"5\">\n"
+      "      <failure message=\"cluster: expected &quot;x&lt;y&quot;, got &quot;kind&quot; (decided by rule "
+      "kind (" +
+      rules +
+      ":2))\" type=\"failure\">cluster: expected &quot;x&lt;y&quot;, got &quot;kind&quot; (decided by rule "
+      "kind (" +
+      rules +
+      ":2))\n</failure>\n"
+      "    </testcase>\n"
+      "  </testsuite>\n"
+      "  <testsuite name=\"coverage\" tests=\"8\" failures=\"8\">\n";
+  CHECK(r.out.substr(0, expected.size()) == expected);
+  CHECK(
+      r.out.find(
+          "    <testcase name=\"minikube\" classname=\"coverage\" file=\"" + rules +
+          "\" line=\"11\">\n      <failure message=\"uncovered: no test saw rule minikube match and decide a "
+          "field\" type=\"uncovered\"/>\n    </testcase>\n") != std::string::npos);
+  CHECK(r.out.size() > 16);
+  CHECK(r.out.substr(r.out.size() - 14) == "</testsuites>\n");
+}
+
+TEST_CASE("xml escaping of invalid UTF-8 and control bytes", "[rule-test]") {
+  TempDir d;
+  d.write("r.rules", "rule r { set cluster = \"r\" }\n");
+  // A test name with a raw invalid byte (0xff), an overlong form (0xc0 0x80) and U+FFFE.
+  const auto file = d.write("r.rules-test.yaml",
+                            std::string("shipped: false\ntests: [{name: \"a\xff b\xc0\x80 c\xef\xbf\xbe "
+                                        "d\xc3\xa9\", context: c, expect: {cluster: r}}]\n"));
+  TestOptions opts;
+  opts.paths = {file};
+  opts.format = TestOptions::Format::Junit;
+  const Run r = run_with(opts);
+  INFO(r.err);
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("name=\"a\\xff b\\xc0\\x80 c\\xef\\xbf\\xbe d\xc3\xa9\"") != std::string::npos);
+}
+
+TEST_CASE("coverage reports on the rule files under test, not on the shipped rules a test loads",
+          "[rule-test]") {
+  TempDir shipped;
+  shipped.write("base.rules",
+                "rule base { priority 50 when context.name == \"b\" set cluster = \"base\" }\n"
+                "rule other { priority 40 when context.name == \"o\" set cluster = \"other\" }\n");
+  TempDir user;
+  user.write("mine.rules",
+             "rule mine { when context.name == \"m\" set cluster = \"mine\" }\n"
+             "rule unused { when context.name == \"u\" set cluster = \"unused\" }\n"
+             "override base { replace priority 60 }\n");
+  user.write("mine.rules-test.yaml", "tests: [{name: m, context: m, expect: {cluster: mine}}]\n");
+  TestOptions opts;
+  opts.paths = {user.str()};
+  opts.coverage = true;
+  const Run r = run_with(opts, shipped.str());
+  INFO(r.out << r.err);
+  CHECK(r.rc == 1);
+  // `other` is shipped and only loaded; `base` is changed by the user's override.
+  CHECK(r.out == "PASS m (" + user.str() + "/mine.rules-test.yaml)\nuncovered: base (" + shipped.str() +
+                     "/base.rules:1)\nuncovered: unused (" + user.str() +
+                     "/mine.rules:2)\n1 passed, 0 failed\n");
+}
+
+TEST_CASE("no path: the tests in the folders of the active rule set", "[rule-test]") {
+  TempDir shipped;
+  shipped.write("s.rules", "rule s { when context.name == \"s\" set cluster = \"s\" }\n");
+  shipped.write("s.rules-test.yaml", "tests: [{name: shipped, context: s, expect: {cluster: s}}]\n");
+  TempDir user;
+  user.write("u.rules", "rule u { when context.name == \"u\" set cluster = \"u\" }\n");
+  user.write("u.rules-test.yaml", "tests: [{name: user, context: u, expect: {cluster: u}}]\n");
+  TestOptions opts;
+  opts.search_folders = {shipped.str(), user.str() + "/missing-system-folder", user.str()};
+  const Run r = run_with(opts, shipped.str());
+  INFO(r.err);
+  CHECK(r.rc == 0);
+  CHECK(r.out == "PASS shipped (" + shipped.str() + "/s.rules-test.yaml)\nPASS user (" + user.str() +
+                     "/u.rules-test.yaml)\n2 passed, 0 failed\n");
+  SECTION("none of them holds a test file") {
+    TestOptions none;
+    none.search_folders = {user.str() + "/missing"};
+    const Run n = run_with(none, shipped.str());
+    CHECK(n.rc == 2);
+    CHECK(n.err == "lcrules: error: no test files (*.rules-test.yaml) in " + user.str() + "/missing\n");
+  }
 }

@@ -162,10 +162,13 @@ class Engine {
   // not they exist now: what a long-running program watches to reload.
   std::vector<RulePath> rule_paths(const RuleSetOptions& options) const;
 
-  // `lcrules check FILE|DIR ...`: the given files loaded after the shipped rules (unless
-  // options.no_default_rules), so that an override of a shipped rule checks; a shipped file
-  // that is also given loads once. Checking runs nothing, so no ownership checks apply.
-  Result<LoadedRules> check(const std::vector<std::string>& paths, const RuleSetOptions& options) const;
+  // `lcrules check FILE|DIR ...`: the given files loaded after the active rule set (shipped,
+  // system, user and extra rules, as `load` finds them, with their ownership checks), so
+  // that an override of a shipped or user rule checks as it will load; a file of the active
+  // set that is also given loads once, in its place. `alone`: only the given files. The
+  // given files run nothing here, so no ownership checks apply to them.
+  Result<LoadedRules> check(const std::vector<std::string>& paths, const RuleSetOptions& options,
+                            bool alone = false) const;
 
   // Classifies one context. Concurrent evaluations that need the same command with the
   // same inputs run it once.
@@ -194,6 +197,13 @@ nlohmann::ordered_json rules_json(const std::vector<RuleInfo>& rules);
 std::string rules_text(const std::vector<RuleInfo>& rules);
 nlohmann::ordered_json facts_json(const std::vector<Fact>& facts);
 std::string facts_text(const std::vector<Fact>& facts);
+
+// `lcrules check -o json`: {"diagnostics": [{file, line, column, end_line, end_column,
+// severity, message, suggestion}, ...]} for the errors and the warnings ("FILE:LINE:COL:
+// warning: MESSAGE" or any text). end_line/end_column: just past the token at the position
+// (read from the file), 1-based; null with the position when it is not known.
+nlohmann::ordered_json diagnostics_json(const std::vector<Error>& errors,
+                                        const std::vector<std::string>& warnings);
 
 // The version of the JSON lcrules writes (docs/cli.md, "JSON contracts"): every top-level
 // JSON object carries it as "apiVersion". Keys are only ever added under one version; a

@@ -12,12 +12,19 @@
 namespace lcrules {
 
 struct TestOptions {
-  std::vector<std::string> paths;  // files or folders; empty: the shipped rules' folder
-  std::string run_filter;          // regex over test names
-  bool coverage = false;           // also list rules no test saw decide something
-  bool json = false;               // the report as JSON
-  TextStyle style;                 // colour in the report: PASS/FAIL, explanations
-  TextStyle error_style;           // colour in the errors: their error: labels
+  enum class Format { Text, Json, Junit };
+  std::vector<std::string> paths;  // files or folders; empty: the test files in `search_folders`
+  // The folders of the active rule set (Engine::rule_paths), searched when `paths` is empty;
+  // missing ones are skipped. Both empty: the shipped rules' folder.
+  std::vector<std::string> search_folders;
+  std::string run_filter;  // regex over test names
+  bool coverage = false;   // also list rules under test that no test saw decide something
+  bool json = false;       // the report as JSON (the same as format = Json)
+  Format format = Format::Text;
+  bool quiet = false;    // text: only failed tests and the summary
+  bool explain = false;  // text and JUnit: the whole explanation under each failed test
+  TextStyle style;        // colour in the report: PASS/FAIL, explanations
+  TextStyle error_style;  // colour in the errors: their error: labels
 };
 
 enum class TestStatus {
