@@ -1322,6 +1322,8 @@ std::string junit_report(const std::vector<TestResult>& results,
 
 std::vector<std::string> rule_test_names(const TestOptions& opts, const RuleSetOptions& rule_opts) {
   std::vector<std::string> paths = opts.paths;
+  const bool searching = paths.empty();
+  if (searching) paths = opts.search_folders;
   if (paths.empty()) {
     const auto shipped = find_shipped_rules(rule_opts.shipped_fallback);
     if (!shipped) return {};
@@ -1329,7 +1331,7 @@ std::vector<std::string> rule_test_names(const TestOptions& opts, const RuleSetO
   }
   std::vector<std::string> errors;
   std::vector<std::string> names;
-  for (const auto& file : collect_test_files(paths, errors)) {
+  for (const auto& file : collect_test_files(paths, searching, errors)) {
     if (auto tf = parse_test_file(file, errors)) {
       for (const auto& t : tf->tests) names.push_back(t.name);
     }

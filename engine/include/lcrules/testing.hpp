@@ -37,8 +37,8 @@ enum class TestStatus {
 TestStatus run_rule_tests(const TestOptions& options, const RuleSetOptions& rules, std::ostream& report,
                           std::ostream& errors);
 
-// The names of the tests `run_rule_tests` would run (in options.paths, else the shipped
-// rules' folder), in file order, before the --run filter; a file that cannot be read or
+// The names of the tests `run_rule_tests` would run (in options.paths, else the
+// search_folders, else the shipped rules' folder), in file order, before the --run filter; a file that cannot be read or
 // parsed is skipped. Shell completion offers them for --run.
 std::vector<std::string> rule_test_names(const TestOptions& options, const RuleSetOptions& rules);
 
