@@ -28,6 +28,7 @@ Error rule_file_error(const std::string& path, std::string message) {
 Error diagnostic_error(const Diagnostic& d) {
   Error e = Error::at(ErrorKind::RuleFiles, d.loc.file, d.loc.line, d.loc.column, d.message);
   e.text = format(d);
+  e.suggestion = d.suggestion;
   return e;
 }
 

@@ -23,6 +23,8 @@ struct Error {
   // As the command line prints it: "FILE:LINE:COL: error: MESSAGE" (or "FILE: error: ...",
   // or "lcrules: error: ..."), followed for rule files by the source line and a caret.
   std::string text;
+  // The name a "did you mean" in `message` proposes for the token at LINE:COL; empty: none.
+  std::string suggestion;
 
   // A located error: `text` is "FILE[:LINE:COL]: error: MESSAGE".
   static Error at(ErrorKind kind, std::string file, unsigned line, unsigned column, std::string message);

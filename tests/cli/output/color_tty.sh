@@ -23,8 +23,8 @@ case $scenario in
   never) flag=never; want=none ;;
   *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
-# A failing test: PASS and FAIL on stdout, the explanation's markers with it.
-cmd="$(printf '%q ' "$binary" test --color "$flag" "$repo/tests/rule-tests/failing")"
+# A failing test with --explain: PASS and FAIL on stdout, the explanation's markers with it.
+cmd="$(printf '%q ' "$binary" test --explain --color "$flag" "$repo/tests/rule-tests/failing")"
 env -i "${env_vars[@]}" script -qec "$cmd" /dev/null >"$sandbox/out" </dev/null
 esc=$'\033'
 if grep -q "${esc}\[32mPASS${esc}\[0m kind passes" "$sandbox/out" &&
