@@ -81,8 +81,9 @@ json diagnostic(const std::string& file, unsigned line, unsigned column, const c
 json diagnostics_json(const std::vector<Error>& errors, const std::vector<std::string>& warnings) {
   json list = json::array();
   for (const auto& e : errors)
-    list.push_back(diagnostic(e.file, e.line, e.column, "error", e.message,
-                              e.suggestion.empty() ? std::nullopt : std::optional<std::string>(e.suggestion)));
+    list.push_back(
+        diagnostic(e.file, e.line, e.column, "error", e.message,
+                   e.suggestion.empty() ? std::nullopt : std::optional<std::string>(e.suggestion)));
   static const std::regex located(R"(^(.+):([0-9]+):([0-9]+): warning: ([\s\S]*)$)");
   for (const auto& w : warnings) {
     std::smatch m;
