@@ -97,13 +97,7 @@ class Substitution {
       }
       const ast::Template& arg = use_.args[p];
       if (ref.modifier == ast::Reference::Modifier::None) {
-        for (const auto& a : arg.parts) {
-          if (const auto* text = std::get_if<std::string>(&a)) {
-            append(out, *text);
-          } else {
-            out.parts.push_back(a);
-          }
-        }
+        append_all(out, arg);
         continue;
       }
       modified(ref, arg, out);
@@ -141,6 +135,17 @@ class Substitution {
     t.parts.emplace_back(text);
   }
 
+  // Every part of `from` after `t`'s, text joined to text.
+  static void append_all(ast::Template& t, const ast::Template& from) {
+    for (const auto& part : from.parts) {
+      if (const auto* text = std::get_if<std::string>(&part)) {
+        append(t, *text);
+      } else {
+        t.parts.push_back(part);
+      }
+    }
+  }
+
   // `${PARAM:-X}`, `${PARAM#X}`, `${PARAM%X}`: on an argument that is one `${FACT}`, the
   // modifier moves onto the fact; on plain text it is applied now.
   void modified(const ast::Reference& ref, const ast::Template& arg, ast::Template& out) {
@@ -159,13 +164,7 @@ class Substitution {
         if (!text.empty()) {
           append(out, text);
         } else {
-          for (const auto& part : modifier_arg.parts) {
-            if (const auto* t = std::get_if<std::string>(&part)) {
-              append(out, *t);
-            } else {
-              out.parts.push_back(part);
-            }
-          }
+          append_all(out, modifier_arg);
         }
         return;
       }

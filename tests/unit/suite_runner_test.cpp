@@ -48,14 +48,7 @@ Run run(const std::vector<std::string>& paths, bool coverage = false, const std:
   opts.coverage = coverage;
   opts.run_filter = filter;
   opts.json = json;
-  RuleSetOptions rule_opts;
-  rule_opts.shipped_fallback = shipped_fallback;
-  std::ostringstream out, err;
-  Run r;
-  r.rc = static_cast<int>(lcrules::run_rule_tests(opts, rule_opts, out, err));
-  r.out = out.str();
-  r.err = err.str();
-  return r;
+  return run_with(opts, shipped_fallback);
 }
 
 std::string last_line(const std::string& text) {
@@ -779,7 +772,8 @@ tests:
 )");
   r = run({file});
   CHECK(r.rc == 2);
-  CHECK(r.err == file + ":6:32: error: unknown key 'mode' in a file of test 't' (known keys: path, content)\n");
+  CHECK(r.err ==
+        file + ":6:32: error: unknown key 'mode' in a file of test 't' (known keys: path, content)\n");
 }
 
 TEST_CASE("the expected and explained outputs of tests/rule-tests/failing", "[rule-test]") {
