@@ -20,6 +20,7 @@
 #include <tao/pegtl/contrib/analyze_traits.hpp>
 
 #include "grammar/parser.hpp"
+#include "grammar/utf8.hpp"
 
 namespace lcrules::grammar {
 
@@ -69,37 +70,7 @@ parse_state& get_state(States&... st) {
   return *p;
 }
 
-// Length of the valid UTF-8 sequence at `s` (strict: no overlongs, no surrogates,
-// at most U+10FFFF), or 0 when the bytes there are not valid UTF-8.
-inline std::size_t utf8_length(std::string_view s) {
-  if (s.empty()) return 0;
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  std::size_t len = 0;
-  char32_t cp = 0;
-  if ((c & 0xe0) == 0xc0) {
-    len = 2;
-    cp = c & 0x1f;
-  } else if ((c & 0xf0) == 0xe0) {
-    len = 3;
-    cp = c & 0x0f;
-  } else if ((c & 0xf8) == 0xf0) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (s.size() < len) return 0;
-  for (std::size_t i = 1; i < len; ++i) {
-    if ((b(i) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i) & 0x3f);
-  }
-  if (len == 2 && cp < 0x80) return 0;
-  if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) return 0;
-  if (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) return 0;
-  return len;
-}
+using grammar::utf8_length;  // grammar/utf8.hpp
 
 // Position `delta` bytes after the iterator `it` (which must not cross a newline).
 template <typename ParseInput>

@@ -29,6 +29,7 @@
 #include "engine/facts/file_reads.hpp"
 #include "engine/facts/files.hpp"
 #include "engine/facts/paths.hpp"
+#include "grammar/utf8.hpp"
 
 namespace lcrules {
 namespace {
@@ -1235,21 +1236,11 @@ std::string xml_escape(const std::string& s, bool attribute = true) {
       ++i;
       continue;
     }
-    // A well-formed UTF-8 sequence (no overlong forms, surrogates or values past U+10FFFF).
-    std::size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-    if (c >= 0xf5) len = 0;
-    bool ok = len != 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-    if (ok && len == 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
-      // U+FFFE and U+FFFF are not XML characters either.
-      if (ok && c == 0xef && c1 == 0xbf) ok = static_cast<unsigned char>(s[i + 2]) < 0xbe;
-    }
-    if (ok && len == 4) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-    }
+    // A well-formed UTF-8 sequence (no overlong forms, surrogates or values past U+10FFFF),
+    // and not U+FFFE or U+FFFF, which are no XML characters either.
+    const std::size_t len = grammar::utf8_length(std::string_view(s).substr(i, 4));
+    const bool ok = len != 0 && !(len == 3 && c == 0xef && static_cast<unsigned char>(s[i + 1]) == 0xbf &&
+                                  static_cast<unsigned char>(s[i + 2]) >= 0xbe);
     if (!ok) {
       hex(c);
       ++i;
@@ -1478,7 +1469,8 @@ TestStatus run_rule_tests(const TestOptions& opts, const RuleSetOptions& rule_op
     std::string text;
     for (const auto& r : results) {
       if (r.passed()) {
-        if (!opts.quiet) text += paint("PASS", Tone::Good, opts.style) + " " + r.test->name + " (" + r.file->path + ")\n";
+        if (!opts.quiet)
+          text += paint("PASS", Tone::Good, opts.style) + " " + r.test->name + " (" + r.file->path + ")\n";
         continue;
       }
       text += paint("FAIL", Tone::Bad, opts.style) + " " + r.test->name + " (" + r.file->path + ")\n";
